@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcluster/rcluster/internal/manager"
+)
+
+type createOptions struct {
+	addrs       []manager.Address
+	replicas    int
+	joinTimeout time.Duration
+}
+
+func newCreateCmd(f *factory, runF func(context.Context, *createOptions) error) *cobra.Command {
+	o := &createOptions{}
+	cmd := &cobra.Command{
+		Use:   "create HOST:PORT... [--replicas N]",
+		Short: "Create a cluster out of empty nodes (redis-cli --cluster create)",
+		Long: `Check that every node is reachable, in cluster mode, empty and given once,
+plan masters and replicas as redis-cli does (masters spread over hosts, the
+16384 slots split evenly, replicas kept off their master's host), ask for
+confirmation, then assign the slots, join the nodes and wait until the
+cluster is settled: all nodes agree, all slots are covered and every node
+reports cluster_state:ok. The output is redis-cli's.
+
+The replica layout is deterministic: the same nodes give the same plan.
+
+EXIT STATUS
+  0  the cluster was created, or the plan was declined (as redis-cli)
+  1  a node was refused (nothing was changed), or the cluster did not settle`,
+		Example: `  rcluster create 127.0.0.1:7000 127.0.0.1:7001 127.0.0.1:7002
+  rcluster create 10.0.0.1:7000 10.0.0.2:7000 10.0.0.3:7000 10.0.0.1:7001 10.0.0.2:7001 10.0.0.3:7001 --replicas 1 --yes`,
+		Args: f.minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, arg := range args {
+				a, ok := parseAddr(arg)
+				if !ok {
+					fmt.Fprintf(f.IO.ErrOut, "Invalid address format: %s\n", arg)
+					return &exitError{ExitFailure}
+				}
+				o.addrs = append(o.addrs, a)
+			}
+			if o.replicas < 0 {
+				fmt.Fprintf(f.IO.ErrOut, "Invalid replica count %d: it must be 0 or more.\n", o.replicas)
+				return &exitError{ExitFailure}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runCreate(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().IntVar(&o.replicas, "replicas", 0, "replicas per master")
+	cmd.Flags().DurationVar(&o.joinTimeout, "join-timeout", 2*time.Minute, "how long to wait for the nodes to join and settle")
+	return cmd
+}
+
+func runCreate(ctx context.Context, f *factory, o *createOptions) error {
+	m := f.manager(manager.Options{})
+	co := manager.CreateOptions{Replicas: o.replicas, JoinTimeout: o.joinTimeout}
+	if !f.global.yes {
+		co.Confirm = f.prompter().Confirm
+	}
+	return m.Create(ctx, o.addrs, co)
+}

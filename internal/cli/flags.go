@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/internal/prompt"
+	"github.com/rcluster/rcluster/internal/report"
+)
+
+// globalOptions are the flags every command takes.
+type globalOptions struct {
+	pass           string
+	user           string
+	askpass        bool
+	noAuthWarning  bool
+	yes            bool
+	connectTimeout float64
+	passGiven      bool
+}
+
+func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
+	g := &f.global
+	fs.StringVarP(&g.pass, "pass", "a", "", "password for every node (also REDISCLI_AUTH)")
+	fs.StringVar(&g.user, "user", "", "ACL user name, used with a password")
+	fs.BoolVar(&g.askpass, "askpass", false, "read the password from standard input (masked on a terminal)")
+	fs.BoolVar(&g.noAuthWarning, "no-auth-warning", false, "do not warn about a password given on the command line")
+	fs.BoolVar(&g.yes, "yes", false, "answer yes to confirmation prompts (also REDISCLI_CLUSTER_YES=1)")
+	fs.Float64VarP(&g.connectTimeout, "connect-timeout", "t", 0, "connection timeout in seconds (0: 10s)")
+}
+
+// prepare applies the environment and the password prompt after parsing.
+func (f *factory) prepare() error {
+	g := &f.global
+	g.passGiven = g.pass != ""
+	if g.passGiven && !g.noAuthWarning {
+		fmt.Fprint(f.IO.ErrOut, "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.\n")
+	}
+	if g.pass == "" {
+		g.pass = f.Getenv("REDISCLI_AUTH")
+	}
+	if f.Getenv("REDISCLI_CLUSTER_YES") == "1" {
+		g.yes = true
+	}
+	if g.askpass {
+		pw, err := f.readPassword("Please input password: ")
+		if err != nil {
+			return err
+		}
+		g.pass = pw
+	}
+	if g.connectTimeout < 0 {
+		fmt.Fprint(f.IO.ErrOut, "Invalid connection timeout for -t.\n")
+		return &exitError{ExitFailure}
+	}
+	return nil
+}
+
+// readPassword prompts on stderr and reads a line, without echo on a terminal.
+func (f *factory) readPassword(msg string) (string, error) {
+	fmt.Fprint(f.IO.ErrOut, msg)
+	if file, ok := f.IO.In.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		b, err := term.ReadPassword(int(file.Fd()))
+		fmt.Fprintln(f.IO.ErrOut)
+		return string(b), err
+	}
+	p := f.prompter()
+	line, err := p.Ask("")
+	if err != nil {
+		return "", fmt.Errorf("no password given: %w", err)
+	}
+	return line, nil
+}
+
+func (f *factory) printer() *report.Printer {
+	return &report.Printer{Out: f.IO.Out, ErrOut: f.IO.ErrOut, Color: f.IO.Color}
+}
+
+func (f *factory) prompter() *prompt.Prompter {
+	return &prompt.Prompter{In: f.IO.Reader(), Out: f.IO.Out}
+}
+
+// dialer returns the connection factory configured by the global flags.
+func (f *factory) dialer() node.Dialer {
+	return node.NewDialer(node.Options{
+		Auth:           node.Auth{User: f.global.user, Password: f.global.pass},
+		ConnectTimeout: time.Duration(f.global.connectTimeout * float64(time.Second)),
+	})
+}
+
+func (f *factory) manager(o manager.Options) *manager.Manager {
+	return manager.New(f.printer(), f.dialer(), o)
+}
+
+// errWrongArgs is redis-cli's message for a wrong number of arguments.
+func (f *factory) errWrongArgs() error {
+	fmt.Fprint(f.IO.ErrOut, "[ERR] Wrong number of arguments for specified --cluster sub command\n")
+	return &exitError{ExitFailure}
+}
+
+// minArgs is a cobra argument validator with redis-cli's message.
+func (f *factory) minArgs(n int) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return f.errWrongArgs()
+		}
+		return nil
+	}
+}
+
+// parseAddr splits "host:port" at the last colon (redis-cli's rule, so
+// "::1:7000" is host ::1) and also accepts "[::1]:7000". The port must be a
+// number from 1 to 65535 (redis-cli takes "7000x" as 7000: we refuse it).
+func parseAddr(s string) (manager.Address, bool) {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 { // a bus port suffix is ignored
+		s = s[:i]
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return manager.Address{}, false
+	}
+	host, portText := s[:i], s[i+1:]
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	port, ok := parsePort(portText)
+	return manager.Address{Host: host, Port: port}, ok && host != ""
+}
+
+func parsePort(s string) (int, bool) {
+	p, err := strconv.Atoi(s)
+	return p, err == nil && p > 0 && p <= 65535 && s[0] != '+' && s[0] != '-'
+}
+
+// parseHostArgs reads redis-cli's "<host:port> or <host> <port>" arguments:
+// one word is host:port, two or more are host and port (the rest ignored).
+func (f *factory) parseHostArgs(args []string) (manager.Address, error) {
+	var a manager.Address
+	ok := false
+	if len(args) == 1 {
+		a, ok = parseAddr(args[0])
+	} else if len(args) >= 2 {
+		var port int
+		port, ok = parsePort(args[1])
+		a = manager.Address{Host: strings.TrimSuffix(strings.TrimPrefix(args[0], "["), "]"), Port: port}
+	}
+	if !ok {
+		fmt.Fprint(f.IO.ErrOut, report.InvalidAddress)
+		return a, &exitError{ExitFailure}
+	}
+	return a, nil
+}

@@ -1,0 +1,241 @@
+package manager
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/cluster"
+)
+
+// ShowClusterInfo prints the per-master summary that info and check start
+// with (clusterManagerShowClusterInfo).
+func (m *Manager) ShowClusterInfo(ctx context.Context) {
+	var masters []*Node
+	for _, n := range m.Nodes {
+		if !n.Slave && n.ID != "" {
+			masters = append(masters, n)
+		}
+	}
+	type dbsize struct {
+		n   int64
+		err error
+	}
+	sizes := make([]dbsize, len(masters))
+	each(len(masters), func(i int) {
+		sizes[i].n, sizes[i].err = node.Int(masters[i].Client.Do(ctx, "DBSIZE"))
+	})
+	var keys int64
+	for i, n := range masters {
+		if err := sizes[i].err; err != nil {
+			m.P.ReplyError(n.Addr(), replyText(err))
+			return
+		}
+		replicas := 0
+		for _, r := range m.Nodes {
+			if r.Slave && r.MasterID == n.ID {
+				replicas++
+			}
+		}
+		m.P.Plain("%s (%.8s...) -> %d keys | %d slots | %d slaves.\n",
+			n.Addr(), n.ID, sizes[i].n, n.Slots.Count(), replicas)
+		keys += sizes[i].n
+	}
+	m.P.Success("[OK] %d keys in %d masters.\n", keys, len(masters))
+	m.P.Plain("%.2f keys per slot on average.\n", float64(float32(keys)/float32(cluster.NumSlots)))
+}
+
+// configSignature is redis-cli's summary of the slot map a node sees: for
+// every node with slots, "id:tok,tok" with the tokens sorted, all sorted and
+// joined by "|". ok is false when the node sees no slots or did not answer.
+func configSignature(ctx context.Context, n *Node) (sig string, ok bool) {
+	text, err := node.Str(n.Client.Do(ctx, "CLUSTER", "NODES"))
+	if err != nil {
+		return "", false
+	}
+	var cfgs []string
+	for _, raw := range strings.Split(text, "\n") {
+		l, err := cluster.ParseLine(raw)
+		if err != nil || len(l.SlotTokens) == 0 {
+			continue
+		}
+		toks := append([]string(nil), l.SlotTokens...)
+		sort.Strings(toks)
+		cfgs = append(cfgs, l.ID+":"+strings.Join(toks, ","))
+	}
+	if len(cfgs) == 0 {
+		return "", false
+	}
+	sort.Strings(cfgs)
+	return strings.Join(cfgs, "|"), true
+}
+
+// IsConfigConsistent reports whether every loaded node sees the same slot map.
+func (m *Manager) IsConfigConsistent(ctx context.Context) bool {
+	return consistent(ctx, m.Nodes)
+}
+
+func consistent(ctx context.Context, nodes []*Node) bool {
+	if len(nodes) <= 1 {
+		return true
+	}
+	sigs := make([]string, len(nodes))
+	oks := make([]bool, len(nodes))
+	each(len(nodes), func(i int) { sigs[i], oks[i] = configSignature(ctx, nodes[i]) })
+	for i := range nodes {
+		if !oks[i] || sigs[i] != sigs[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// Check runs redis-cli's cluster check (clusterManagerCheckCluster) and
+// returns its result. quiet leaves out the node listing.
+func (m *Manager) Check(ctx context.Context, quiet bool) bool {
+	if len(m.Nodes) == 0 {
+		return false
+	}
+	m.P.Info(">>> Performing Cluster Check (using node %s)\n", m.Nodes[0].Addr())
+	result := true
+	if !quiet {
+		m.ShowNodes()
+	}
+	if !m.IsConfigConsistent(ctx) {
+		m.onError("[ERR] Nodes don't agree about configuration!")
+		result = false
+	} else {
+		m.P.Success("[OK] All nodes agree about slots configuration.\n")
+	}
+
+	m.P.Info(">>> Check for open slots...\n")
+	open := cluster.NewDict()
+	for _, n := range m.Nodes {
+		for _, kind := range []struct {
+			state string
+			peers []cluster.SlotPeer
+		}{{"migrating", n.Migrating}, {"importing", n.Importing}} {
+			if len(kind.peers) == 0 {
+				continue
+			}
+			slots := make([]string, len(kind.peers))
+			for i, p := range kind.peers {
+				slots[i] = strconv.Itoa(p.Slot)
+				open.Add(slots[i])
+			}
+			m.onError("[WARNING] Node " + n.Addr() + " has slots in " + kind.state + " state " + strings.Join(slots, ",") + ".")
+		}
+	}
+	if open.Len() > 0 {
+		result = false
+		slots := open.Keys()
+		m.P.Err("[WARNING] The following slots are open: %s.\n", strings.Join(slots, ","))
+		if m.Opts.Fix {
+			for _, s := range slots {
+				if result = m.FixOpenSlot(ctx, cluster.Atoi(s)); !result {
+					break
+				}
+			}
+		}
+	}
+
+	m.P.Info(">>> Check slots coverage...\n")
+	var covered cluster.SlotSet
+	for _, n := range m.Nodes {
+		covered.Union(&n.Slots)
+	}
+	if covered.Count() == cluster.NumSlots {
+		m.P.Success("[OK] All %d slots covered.\n", cluster.NumSlots)
+	} else {
+		m.onError("[ERR] Not all 16384 slots are covered by nodes.\n")
+		result = false
+		if m.Opts.Fix {
+			if fixed := m.FixSlotsCoverage(ctx, &covered); fixed > 0 {
+				result = true
+			}
+		}
+	}
+
+	if m.Opts.SearchMultipleOwners && !m.checkMultipleOwners(ctx) {
+		result = false
+	}
+	return result
+}
+
+// ShowNodes prints every loaded node's block.
+func (m *Manager) ShowNodes() {
+	for _, n := range m.Nodes {
+		m.P.Plain("%s\n", report.NodeBlock(n.Node, 0, false))
+	}
+}
+
+// checkMultipleOwners looks for slots owned by, or holding keys on, more
+// than one master. It returns false when some remain (after fixing, if fix).
+func (m *Manager) checkMultipleOwners(ctx context.Context) bool {
+	m.P.Info(">>> Check for multiple slot owners...\n")
+	masters := m.Masters()
+	// keys[i] holds, for master i, which slots it does not own but has keys in.
+	keys := make([]cluster.SlotSet, len(masters))
+	each(len(masters), func(i int) { keys[i] = keysOutsideOwned(ctx, masters[i]) })
+	ok := true
+	remaining := 0
+	for slot := 0; slot < cluster.NumSlots; slot++ {
+		var owners []*Node
+		for i, n := range masters {
+			if n.Slots.Has(slot) || keys[i].Has(slot) {
+				owners = append(owners, n)
+			}
+		}
+		if len(owners) <= 1 {
+			continue
+		}
+		ok = false
+		remaining++
+		m.P.Err("[WARNING] Slot %d has %d owners:\n", slot, len(owners))
+		for _, n := range owners {
+			m.P.Err("    %s\n", n.Addr())
+		}
+		if m.Opts.Fix {
+			if !m.FixMultipleSlotOwners(ctx, slot, owners) {
+				m.P.Err("Failed to fix multiple owners for slot %d\n", slot)
+				break
+			}
+			remaining--
+			ok = true
+		}
+	}
+	if remaining == 0 {
+		m.P.Success("[OK] No multiple owners found.\n")
+	}
+	return ok
+}
+
+// keysOutsideOwned asks a master, in pipelined batches, how many keys it
+// holds in every slot it does not own.
+func keysOutsideOwned(ctx context.Context, n *Node) cluster.SlotSet {
+	var out cluster.SlotSet
+	var slots []int
+	for s := 0; s < cluster.NumSlots; s++ {
+		if !n.Slots.Has(s) {
+			slots = append(slots, s)
+		}
+	}
+	const batch = 1024
+	for len(slots) > 0 {
+		k := min(batch, len(slots))
+		cmds := make([][]any, k)
+		for i := 0; i < k; i++ {
+			cmds[i] = []any{"CLUSTER", "COUNTKEYSINSLOT", slots[i]}
+		}
+		for i, r := range node.Pipeline(ctx, n.Client, cmds) {
+			if c, err := node.Int(r.Val, r.Err); err == nil && c > 0 {
+				out.Add(slots[i])
+			}
+		}
+		slots = slots[k:]
+	}
+	return out
+}

@@ -1,0 +1,298 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/plan"
+)
+
+// Address is a node given on the command line.
+type Address struct {
+	Host string
+	Port int
+}
+
+func (a Address) String() string { return a.Host + ":" + fmt.Sprint(a.Port) }
+
+// CreateOptions are the settings of create.
+type CreateOptions struct {
+	Replicas int
+	// Confirm asks "Can I set the above configuration?"; nil means --yes.
+	Confirm func(msg string) bool
+	// JoinTimeout bounds the wait for the nodes to join and settle.
+	JoinTimeout time.Duration
+}
+
+// Create builds a new cluster out of empty nodes, as redis-cli's create
+// does, and returns when the cluster is ready for the next command.
+func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) error {
+	nodes, err := m.validateNew(ctx, addrs)
+	if err != nil {
+		return err
+	}
+	m.Nodes = nodes
+	defer m.Close()
+
+	if masters := plan.MasterCount(len(nodes), o.Replicas); masters < 3 || o.Replicas < 0 {
+		m.P.Err("*** ERROR: Invalid configuration for cluster creation.\n"+
+			"*** Redis Cluster requires at least 3 master nodes.\n"+
+			"*** This is not possible with %d nodes and %d replicas per node.", len(nodes), o.Replicas)
+		m.P.Err("\n*** At least %d nodes are required.\n", 3*(o.Replicas+1))
+		return ErrReported
+	}
+
+	m.P.Info(">>> Performing hash slots allocation on %d nodes...\n", len(nodes))
+	in := make([]plan.CreateNode, len(nodes))
+	for i, n := range nodes {
+		in[i] = plan.CreateNode{Host: n.Host, Port: n.Port}
+	}
+	p, err := plan.Create(in, o.Replicas)
+	if err != nil {
+		return err
+	}
+	m.printCreatePlan(p)
+
+	if o.Confirm != nil && !o.Confirm("Can I set the above configuration?") {
+		return nil // redis-cli exits 0 when the plan is declined
+	}
+	if err := m.applyCreate(ctx, p, o); err != nil {
+		return err
+	}
+	first := m.Nodes[0]
+	for _, n := range m.Nodes[1:] {
+		n.Client.Close()
+	}
+	m.Nodes = nil
+	entry := &Node{Node: &cluster.Node{Host: first.Host, Port: first.Port, BusPort: first.BusPort}, Client: first.Client}
+	if err := m.LoadFrom(ctx, entry); err != nil {
+		return err
+	}
+	m.Check(ctx, false) // redis-cli ignores the result; the settle wait made it clean
+	return nil
+}
+
+// printCreatePlan prints the allocation and the node listing of the plan,
+// and sets the planned slots and masters on the nodes.
+func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
+	for i, mi := range p.Masters {
+		r := p.Ranges[i]
+		m.P.Plain("Master[%d] -> Slots %d - %d\n", i, r.Start, r.End)
+		m.Nodes[mi].Slots = cluster.SlotSet{}
+		m.Nodes[mi].Slots.AddRange(r.Start, r.End)
+	}
+	for i, a := range p.Assignments {
+		if i == p.ExtraFrom {
+			m.P.Plain("Adding extra replicas...\n")
+		}
+		m.P.Plain("Adding replica %s to %s\n", m.Nodes[a.Replica].Addr(), m.Nodes[a.Master].Addr())
+	}
+	if p.Optimized {
+		m.P.Info(">>> Trying to optimize slaves allocation for anti-affinity\n")
+		switch {
+		case p.Score == 0:
+			m.P.Success("[OK] Perfect anti-affinity obtained!\n")
+		case p.Score >= 10000:
+			m.P.Warn("[WARNING] Some slaves are in the same host as their master\n")
+		default:
+			m.P.Warn("[WARNING] Some slaves of the same master are in the same host\n")
+		}
+	}
+	for i, n := range m.Nodes {
+		if mi := p.MasterOf[i]; mi >= 0 {
+			n.MasterID = m.Nodes[mi].ID
+		}
+		m.P.Plain("%s\n", report.NodeBlock(n.Node, 0, true))
+	}
+}
+
+// validateNew connects to every node and checks, before anything is
+// written, that each is a reachable, empty cluster node given only once.
+// Failures are reported for the first failing node in argument order, in
+// redis-cli's words.
+func (m *Manager) validateNew(ctx context.Context, addrs []Address) ([]*Node, error) {
+	nodes := make([]*Node, len(addrs))
+	type probe struct {
+		conn                connectResult
+		info, nodes, cinfo  string
+		infoErr, nodesErr   error
+		cinfoErr            error
+		lines               []*cluster.Line
+	}
+	res := make([]probe, len(addrs))
+	each(len(addrs), func(i int) {
+		a, r := addrs[i], &res[i]
+		r.conn = m.dial(ctx, a.Host, a.Port)
+		if r.conn.err != nil {
+			return
+		}
+		c := r.conn.client
+		r.info, r.infoErr = node.Str(c.Do(ctx, "INFO"))
+		if r.infoErr != nil {
+			return
+		}
+		var text string
+		text, r.nodesErr = node.Str(c.Do(ctx, "CLUSTER", "NODES"))
+		if r.nodesErr == nil {
+			r.lines, r.nodesErr = cluster.ParseNodes(text)
+		}
+		if !strings.Contains(r.info, "db0:") {
+			r.cinfo, r.cinfoErr = node.Str(c.Do(ctx, "CLUSTER", "INFO"))
+		}
+	})
+	closeAll := func() {
+		for _, r := range res {
+			if r.conn.client != nil {
+				r.conn.client.Close()
+			}
+		}
+	}
+	for i, a := range addrs {
+		r := res[i]
+		n := &Node{Node: &cluster.Node{Host: a.Host, Port: a.Port}, Client: r.conn.client}
+		nodes[i] = n
+		if !m.reportConnect(a.String(), r.conn) {
+			closeAll()
+			return nil, ErrReported
+		}
+		if r.infoErr != nil {
+			m.P.NotClusterNode(n.Addr(), replyText(r.infoErr))
+			closeAll()
+			return nil, ErrReported
+		}
+		if v, _ := node.InfoField(r.info, "cluster_enabled"); cluster.Atoi(v) != 1 {
+			m.P.NotClusterNode(n.Addr(), "")
+			closeAll()
+			return nil, ErrReported
+		}
+		if r.nodesErr != nil {
+			if r.nodesErr == cluster.ErrBadNodesReply {
+				m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
+			} else {
+				m.P.ReplyError(n.Addr(), replyText(r.nodesErr))
+			}
+			closeAll()
+			return nil, ErrReported
+		}
+		LoadOwn(n, r.lines)
+		empty := !strings.Contains(r.info, "db0:")
+		if empty {
+			if r.cinfoErr != nil {
+				m.P.NotEmpty(n.Addr(), replyText(r.cinfoErr))
+				closeAll()
+				return nil, ErrReported
+			}
+			v, _ := node.InfoField(r.cinfo, "cluster_known_nodes")
+			empty = cluster.Atoi(v) == 1
+		}
+		if !empty {
+			m.P.NotEmpty(n.Addr(), "")
+			closeAll()
+			return nil, ErrReported
+		}
+	}
+	// redis-cli accepts a node given twice and builds a broken cluster: refuse.
+	seen := map[string]*Node{}
+	for _, n := range nodes {
+		if prev, dup := seen[n.ID]; dup {
+			m.P.Err("[ERR] Node %s is the same node as %s (ID %s): give every node only once.\n", n.Addr(), prev.Addr(), n.ID)
+			closeAll()
+			return nil, ErrReported
+		}
+		seen[n.ID] = n
+	}
+	return nodes, nil
+}
+
+// applyCreate writes the plan to the nodes, joins them and waits until the
+// cluster has settled.
+func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateOptions) error {
+	// Slots, all masters at once. redis-cli silently ignores an ADDSLOTS
+	// failure; we stop, since nothing is joined yet.
+	errs := make([]error, len(m.Nodes))
+	each(len(m.Nodes), func(i int) {
+		n := m.Nodes[i]
+		if n.MasterID != "" || n.Slots.Count() == 0 {
+			return
+		}
+		args := []any{"CLUSTER", "ADDSLOTS"}
+		for _, s := range n.Slots.Slots() {
+			args = append(args, s)
+		}
+		_, errs[i] = n.Client.Do(ctx, args...)
+	})
+	if err := m.firstError(errs); err != nil {
+		return err
+	}
+	m.P.Info(">>> Nodes configuration updated\n")
+	m.P.Info(">>> Assign a different config epoch to each node\n")
+	each(len(m.Nodes), func(i int) {
+		m.Nodes[i].Client.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", i+1) // errors ignored, as redis-cli does
+	})
+	m.P.Info(">>> Sending CLUSTER MEET messages to join the cluster\n")
+	first := m.Nodes[0]
+	ip, err := resolveIP(ctx, first.Host)
+	if err != nil {
+		m.P.Stderr("Invalid IP address or hostname specified: %s\n", first.Host)
+		return ErrReported
+	}
+	meet := []any{"CLUSTER", "MEET", ip, first.Port}
+	if first.BusPort != 0 && first.BusPort != first.Port+10000 {
+		meet = append(meet, first.BusPort)
+	}
+	errs = make([]error, len(m.Nodes))
+	each(len(m.Nodes)-1, func(i int) { _, errs[i+1] = m.Nodes[i+1].Client.Do(ctx, meet...) })
+	if err := m.firstError(errs); err != nil {
+		return err
+	}
+
+	deadline := time.Now().Add(o.JoinTimeout)
+	if err := m.waitForJoin(ctx, deadline); err != nil {
+		return err
+	}
+	errs = make([]error, len(m.Nodes))
+	each(len(m.Nodes), func(i int) {
+		if n := m.Nodes[i]; n.MasterID != "" {
+			_, errs[i] = n.Client.Do(ctx, "CLUSTER", "REPLICATE", n.MasterID)
+		}
+	})
+	if err := m.firstError(errs); err != nil {
+		return err
+	}
+	return m.waitSettled(ctx, deadline)
+}
+
+// firstError prints the first error reply in node order, as redis-cli's
+// "Node ... replied with error", and returns ErrReported; nil if none.
+func (m *Manager) firstError(errs []error) error {
+	for i, err := range errs {
+		if err != nil {
+			m.P.ReplyError(m.Nodes[i].Addr(), replyText(err))
+			return ErrReported
+		}
+	}
+	return nil
+}
+
+// resolveIP turns a host into the IP that CLUSTER MEET needs.
+func resolveIP(ctx context.Context, host string) (string, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.String(), nil
+	}
+	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return "", fmt.Errorf("cannot resolve %s", host)
+	}
+	for _, ip := range ips {
+		if ip.To4() != nil {
+			return ip.String(), nil
+		}
+	}
+	return ips[0].String(), nil
+}

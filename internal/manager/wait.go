@@ -1,0 +1,189 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/cluster"
+)
+
+// pollInterval is how often rcluster looks at the nodes while waiting;
+// redis-cli looks once a second.
+const pollInterval = 50 * time.Millisecond
+
+// waitForJoin prints "Waiting for the cluster to join", a dot for every
+// second that the nodes do not yet agree, and fails at the deadline with
+// redis-cli's link diagnostics naming the unreachable cluster bus ports.
+func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
+	m.P.Plain("Waiting for the cluster to join\n")
+	start := time.Now()
+	checkAfter := time.Duration(20+int(float32(len(m.Nodes))*0.15)) * time.Second
+	dots, reported := 0, time.Duration(0)
+	for !m.IsConfigConsistent(ctx) {
+		elapsed := time.Since(start)
+		for ; time.Duration(dots+1)*time.Second <= elapsed; dots++ {
+			m.P.Plain(".")
+		}
+		if time.Now().After(deadline) {
+			if !m.printLinkProblems(ctx) {
+				m.P.Plain("\n")
+			}
+			m.P.Err("[ERR] The nodes did not agree about the configuration within %s.\n", elapsed.Round(time.Second))
+			return ErrReported
+		}
+		if elapsed-reported > checkAfter {
+			reported = elapsed
+			m.printLinkProblems(ctx)
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return err
+		}
+	}
+	m.P.Plain("\n")
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// printLinkProblems prints redis-cli's "may be unreachable" report for the
+// links that nodes see as disconnected or in handshake. It reports whether
+// anything was printed.
+func (m *Manager) printLinkProblems(ctx context.Context) bool {
+	order := cluster.NewDict()
+	from := map[string][]string{}
+	texts := make([]string, len(m.Nodes))
+	each(len(m.Nodes), func(i int) { texts[i], _ = node.Str(m.Nodes[i].Client.Do(ctx, "CLUSTER", "NODES")) })
+	for i, n := range m.Nodes {
+		for _, raw := range strings.Split(texts[i], "\n") {
+			l, err := cluster.ParseLine(raw)
+			if err != nil || l.Myself() {
+				continue
+			}
+			flags := strings.Join(l.Flags, ",")
+			if !strings.Contains(flags, "disconnected") && !strings.Contains(flags, "handshake") &&
+				!strings.Contains(l.LinkState, "disconnected") {
+				continue
+			}
+			order.Find(l.Addr)
+			order.Add(l.Addr)
+			from[l.Addr] = append(from[l.Addr], n.Addr())
+		}
+	}
+	if order.Len() == 0 {
+		return false
+	}
+	m.P.Plain("\n")
+	m.P.Err("Warning: %d node(s) may be unreachable\n", order.Len())
+	for _, addr := range order.Keys() {
+		if ip, _, bus, _, ok := cluster.SplitNodeAddr(addr); ok && bus != 0 {
+			m.P.Err(" - The port %d of node %s may be unreachable from:\n", bus, ip)
+		} else {
+			m.P.Err(" - Node %s may be unreachable from:\n", addr)
+		}
+		for _, f := range from[addr] {
+			m.P.Err("   %s\n", f)
+		}
+		m.P.Err("Cluster bus ports must be reachable by every node.\nRemember that cluster bus ports are different from standard instance ports.\n")
+	}
+	return true
+}
+
+// waitSettled waits until every node reports cluster_state:ok, all agree on
+// the slot map, every node knows every other one, and every replica is seen
+// as a replica of its master by all nodes, so that the next command of a
+// script finds a settled cluster.
+func (m *Manager) waitSettled(ctx context.Context, deadline time.Time) error {
+	for {
+		problems := m.settleProblems(ctx)
+		if len(problems) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			m.P.Err("[ERR] The cluster did not settle in time:\n")
+			for _, p := range problems {
+				m.P.Err("   %s\n", p)
+			}
+			return ErrReported
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// settleProblems lists, node by node, what keeps the cluster from being
+// settled; empty when it is.
+func (m *Manager) settleProblems(ctx context.Context) []string {
+	type view struct {
+		state string
+		lines []*cluster.Line
+		err   error
+	}
+	views := make([]view, len(m.Nodes))
+	each(len(m.Nodes), func(i int) {
+		c := m.Nodes[i].Client
+		info, err := node.Str(c.Do(ctx, "CLUSTER", "INFO"))
+		if err != nil {
+			views[i].err = err
+			return
+		}
+		views[i].state, _ = node.InfoField(info, "cluster_state")
+		text, err := node.Str(c.Do(ctx, "CLUSTER", "NODES"))
+		if err == nil {
+			views[i].lines, err = cluster.ParseNodes(text)
+		}
+		views[i].err = err
+	})
+	want := map[string]string{} // node ID -> master ID ("" for masters)
+	for _, n := range m.Nodes {
+		want[n.ID] = n.MasterID
+	}
+	var problems []string
+	for i, n := range m.Nodes {
+		v := views[i]
+		if v.err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", n.Addr(), v.err))
+			continue
+		}
+		if v.state != "ok" {
+			problems = append(problems, fmt.Sprintf("%s: cluster_state:%s", n.Addr(), v.state))
+		}
+		known := 0
+		for _, l := range v.lines {
+			master, ok := want[l.ID]
+			if !ok {
+				continue
+			}
+			known++
+			if l.MasterID != master {
+				problems = append(problems, fmt.Sprintf("%s: does not yet see %s as %s", n.Addr(), l.Addr, roleOf(master)))
+			}
+		}
+		if known != len(m.Nodes) {
+			problems = append(problems, fmt.Sprintf("%s: knows %d of %d nodes", n.Addr(), known, len(m.Nodes)))
+		}
+	}
+	if len(problems) == 0 && !m.IsConfigConsistent(ctx) {
+		problems = append(problems, "nodes do not agree about the slots configuration")
+	}
+	return problems
+}
+
+func roleOf(master string) string {
+	if master == "" {
+		return "a master"
+	}
+	return "a replica of " + master
+}

@@ -1,0 +1,222 @@
+// Package node connects to Redis nodes over go-redis the way redis-cli's
+// cluster manager does (RESP2, database 0, AUTH right after connecting, no
+// retries) and classifies what can go wrong: a connection that cannot be
+// opened, an AUTH that is refused, or an error reply.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Auth holds the credentials sent to every node. A user without a password
+// sends nothing, as redis-cli does.
+type Auth struct {
+	User     string
+	Password string
+}
+
+// Options configure every connection of a run.
+type Options struct {
+	Auth           Auth
+	ConnectTimeout time.Duration // 0: 10s
+	ReadTimeout    time.Duration // 0: 5 minutes (MIGRATE of big keys can be slow)
+	PoolSize       int           // 0: 4
+}
+
+// Client is a connection to one node. Replies are RESP2 values: string,
+// int64, []any or nil; an error reply is a *ReplyError.
+type Client interface {
+	Do(ctx context.Context, args ...any) (any, error)
+	Close() error
+}
+
+// Dialer opens a Client to host:port.
+type Dialer func(ctx context.Context, host string, port int) (Client, error)
+
+// ReplyError is an error reply of a node ("ERR ...", "MOVED ...").
+type ReplyError struct{ Msg string }
+
+func (e *ReplyError) Error() string { return e.Msg }
+
+// ConnectError means no connection could be opened. Reason is worded as
+// hiredis words it ("Connection refused"), for redis-cli's message.
+type ConnectError struct {
+	Reason string
+	Err    error
+}
+
+func (e *ConnectError) Error() string { return e.Reason }
+
+// AuthError means the node refused the credentials.
+type AuthError struct{ Msg string }
+
+func (e *AuthError) Error() string { return e.Msg }
+
+// Addr joins host and port; IPv6 literals are bracketed for dialing.
+func Addr(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+// NewDialer returns a Dialer over go-redis with the given options.
+func NewDialer(o Options) Dialer {
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 5 * time.Minute
+	}
+	if o.PoolSize == 0 {
+		o.PoolSize = 4
+	}
+	return func(ctx context.Context, host string, port int) (Client, error) {
+		c := redis.NewClient(&redis.Options{
+			Addr:            Addr(host, port),
+			Protocol:        2,
+			DisableIdentity: true,
+			MaxRetries:      -1,
+			DialTimeout:     o.ConnectTimeout,
+			ReadTimeout:     o.ReadTimeout,
+			WriteTimeout:    o.ReadTimeout,
+			PoolSize:        o.PoolSize,
+			MinIdleConns:    0,
+			Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				d := net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 15 * time.Second}
+				cn, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, &ConnectError{Reason: connectReason(err), Err: err}
+				}
+				return cn, nil
+			},
+			OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+				if o.Auth.Password == "" {
+					return nil
+				}
+				args := []any{"AUTH"}
+				if o.Auth.User != "" {
+					args = append(args, o.Auth.User)
+				}
+				args = append(args, o.Auth.Password)
+				if err := cn.Do(ctx, args...).Err(); err != nil {
+					return &AuthError{Msg: err.Error()}
+				}
+				return nil
+			},
+		})
+		cl := &client{c: c}
+		// Open the first connection now, so that connection and AUTH failures
+		// are reported where redis-cli reports them: when connecting.
+		cn := c.Conn()
+		defer cn.Close()
+		if err := classify(cn.Ping(ctx).Err()); err != nil {
+			var re *ReplyError
+			if !errors.As(err, &re) { // a NOAUTH reply is INFO's business
+				c.Close()
+				return nil, err
+			}
+		}
+		return cl, nil
+	}
+}
+
+type client struct{ c *redis.Client }
+
+func (cl *client) Do(ctx context.Context, args ...any) (any, error) {
+	v, err := cl.c.Do(ctx, args...).Result()
+	if err == redis.Nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return v, nil
+}
+
+func (cl *client) Close() error { return cl.c.Close() }
+
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *ConnectError
+	var ae *AuthError
+	var re redis.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ae):
+		if ce != nil {
+			return ce
+		}
+		return ae
+	case errors.As(err, &re):
+		return &ReplyError{Msg: re.Error()}
+	}
+	return err
+}
+
+// connectReason words a dial error as hiredis does.
+func connectReason(err error) string {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "Connection refused"
+	case errors.As(err, &dnsErr):
+		return "Name or service not known"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return "Connection timed out"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return "No route to host"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return "Network is unreachable"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "Cannot assign requested address"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return fmt.Sprint(err)
+}
+
+// Result is the reply to one command of a pipeline.
+type Result struct {
+	Val any
+	Err error
+}
+
+// Pipeline sends cmds in one round trip and returns their replies in order.
+func Pipeline(ctx context.Context, c Client, cmds [][]any) []Result {
+	if p, ok := c.(interface {
+		Pipeline(context.Context, [][]any) []Result
+	}); ok {
+		return p.Pipeline(ctx, cmds)
+	}
+	out := make([]Result, len(cmds))
+	for i, cmd := range cmds {
+		out[i].Val, out[i].Err = c.Do(ctx, cmd...)
+	}
+	return out
+}
+
+func (cl *client) Pipeline(ctx context.Context, cmds [][]any) []Result {
+	pipe := cl.c.Pipeline()
+	res := make([]*redis.Cmd, len(cmds))
+	for i, cmd := range cmds {
+		res[i] = pipe.Do(ctx, cmd...)
+	}
+	_, _ = pipe.Exec(ctx)
+	out := make([]Result, len(cmds))
+	for i, r := range res {
+		v, err := r.Result()
+		if err == redis.Nil {
+			v, err = nil, nil
+		}
+		out[i] = Result{v, classify(err)}
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package report
+
+import (
+	"fmt"
+	"io"
+)
+
+// Level is a redis-cli log level; each has its own escape code.
+type Level int
+
+// The levels of redis-cli's clusterManagerLog.
+const (
+	Info Level = iota
+	Warn
+	Err
+	Success
+)
+
+// redis-cli writes ESC[<code>m, the message (with its newline) and ESC[0m.
+var levelCode = [...]string{Info: "29;1", Warn: "33;1", Err: "31;1", Success: "32;1"}
+
+// Printer writes redis-cli text to stdout and stderr.
+type Printer struct {
+	Out    io.Writer
+	ErrOut io.Writer
+	Color  bool
+}
+
+// Log writes a formatted message at a level, colored as redis-cli does.
+func (p *Printer) Log(l Level, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	if p.Color {
+		msg = "\033[" + levelCode[l] + "m" + msg + "\033[0m"
+	}
+	io.WriteString(p.Out, msg)
+}
+
+// Info logs at info level (bold).
+func (p *Printer) Info(format string, a ...any) { p.Log(Info, format, a...) }
+
+// Warn logs at warning level (yellow).
+func (p *Printer) Warn(format string, a ...any) { p.Log(Warn, format, a...) }
+
+// Err logs at error level (red). redis-cli sends these to stdout too.
+func (p *Printer) Err(format string, a ...any) { p.Log(Err, format, a...) }
+
+// Success logs at success level (green).
+func (p *Printer) Success(format string, a ...any) { p.Log(Success, format, a...) }
+
+// Plain is redis-cli's printf to stdout: never colored.
+func (p *Printer) Plain(format string, a ...any) { fmt.Fprintf(p.Out, format, a...) }
+
+// Stderr is redis-cli's fprintf(stderr, ...).
+func (p *Printer) Stderr(format string, a ...any) { fmt.Fprintf(p.ErrOut, format, a...) }
+
+// ReplyError is the message redis-cli prints when a node answers with an error.
+func (p *Printer) ReplyError(addr, msg string) {
+	p.Err("Node %s replied with error:\n%s\n", addr, msg)
+}
+
+// ConnectError is redis-cli's message for a node it cannot connect to.
+func (p *Printer) ConnectError(addr, reason string) {
+	p.Stderr("Could not connect to Redis at %s: %s\n", addr, reason)
+}
+
+// NotClusterNode reports a node outside cluster mode, or the error its INFO gave.
+func (p *Printer) NotClusterNode(addr, infoErr string) {
+	if infoErr == "" {
+		infoErr = "is not configured as a cluster node."
+	}
+	p.Err("[ERR] Node %s %s\n", addr, infoErr)
+}
+
+// NotEmpty reports a node that cannot join a new cluster.
+func (p *Printer) NotEmpty(addr, cmdErr string) {
+	if cmdErr == "" {
+		cmdErr = "is not empty. Either the node already knows other nodes (check with CLUSTER NODES) or contains some key in database 0."
+	}
+	p.Err("[ERR] Node %s %s\n", addr, cmdErr)
+}
+
+// InvalidAddress is redis-cli's message for a bad "host:port" or "host port".
+const InvalidAddress = "[ERR] Invalid arguments: you need to pass either a valid address (ie. 120.0.0.1:7000) or space separated IP and port (ie. 120.0.0.1 7000)\n"
