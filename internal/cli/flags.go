@@ -91,7 +91,11 @@ func (f *factory) prompter() *prompt.Prompter {
 
 // dialer returns the connection factory configured by the global flags.
 func (f *factory) dialer() node.Dialer {
-	return node.NewDialer(node.Options{
+	newDialer := f.NewDialer
+	if newDialer == nil {
+		newDialer = node.NewDialer
+	}
+	return newDialer(node.Options{
 		Auth:           node.Auth{User: f.global.user, Password: f.global.pass},
 		ConnectTimeout: time.Duration(f.global.connectTimeout * float64(time.Second)),
 	})

@@ -37,13 +37,18 @@ func (e *usageError) Error() string { return e.msg }
 // Main runs rcluster with args (without the program name) and returns the
 // process exit code.
 func Main(args []string, ios *iostreams.IOStreams, getenv func(string) string) int {
+	return run(args, &factory{IO: ios, Getenv: getenv})
+}
+
+func run(args []string, f *factory) int {
+	ios := f.IO
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// "redis-cli --cluster check x" becomes "rcluster --cluster check x" when a
 	// script is moved over by search and replace of the program name only.
 	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--cluster" })
 
-	root := newRootCmd(&factory{IO: ios, Getenv: getenv})
+	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)

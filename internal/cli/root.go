@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rcluster/rcluster/internal/iostreams"
+	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/version"
 )
 
@@ -76,5 +77,8 @@ func redisCLIFlagNames(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 type factory struct {
 	IO     *iostreams.IOStreams
 	Getenv func(string) string
-	global globalOptions
+	// NewDialer builds the node connection factory; tests replace it with
+	// one that replays captured replies.
+	NewDialer func(node.Options) node.Dialer
+	global    globalOptions
 }
