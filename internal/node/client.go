@@ -81,6 +81,7 @@ func NewDialer(o Options) Dialer {
 			Protocol:        2,
 			DisableIdentity: true,
 			MaxRetries:      -1,
+			DialerRetries:   1, // one dial, as redis-cli: a refused node is reported at once
 			DialTimeout:     o.ConnectTimeout,
 			ReadTimeout:     o.ReadTimeout,
 			WriteTimeout:    o.ReadTimeout,
@@ -124,6 +125,14 @@ func NewDialer(o Options) Dialer {
 		return cl, nil
 	}
 }
+
+// go-redis logs dial failures on its own; rcluster reports them in
+// redis-cli's words instead.
+type silentLogger struct{}
+
+func (silentLogger) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(silentLogger{}) }
 
 type client struct{ c *redis.Client }
 
