@@ -1,0 +1,91 @@
+package plan
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// ReshardSource is one source node of a reshard: its ID and its slots in
+// ascending order; len(Slots) is its slots_count.
+type ReshardSource struct {
+	ID    string
+	Slots []int
+}
+
+// SlotMove is one entry of a reshard plan: move Slot away from node Source.
+type SlotMove struct {
+	Slot   int
+	Source string
+}
+
+// ReshardTable is redis-cli's clusterManagerComputeReshardTable: the sources
+// are sorted by slot count descending (stable), and source i gives
+// (float32)n/total*count slots, rounded up for the first source and down for
+// the others, taking its lowest slots first, until the plan holds n entries.
+// The plan may hold fewer than n entries.
+func ReshardTable(sources []ReshardSource, n int) []SlotMove {
+	srcs := make([]reshardSource, len(sources))
+	for i, s := range sources {
+		srcs[i] = reshardSource{id: s.ID, slots: s.Slots, count: len(s.Slots)}
+	}
+	return reshardTable(srcs, n)
+}
+
+// reshardSource separates slots_count from the slot list: rebalance moves
+// slots away from a node without updating its slots_count.
+type reshardSource struct {
+	id    string
+	slots []int
+	count int
+}
+
+func reshardTable(srcs []reshardSource, n int) []SlotMove {
+	total := 0
+	sorted := make([]reshardSource, len(srcs))
+	copy(sorted, srcs)
+	for _, s := range sorted {
+		total += s.count
+	}
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].count > sorted[j].count })
+	var moved []SlotMove
+	for i, s := range sorted {
+		quota := reshardQuota(n, total, s.count, i == 0)
+		slots := s.slots
+		if !slices.IsSorted(slots) {
+			slots = slices.Sorted(slices.Values(slots))
+		}
+		taken := 0
+		for _, slot := range slots {
+			if taken >= quota || len(moved) >= n {
+				break
+			}
+			moved = append(moved, SlotMove{Slot: slot, Source: s.id})
+			taken++
+		}
+	}
+	return moved
+}
+
+// reshardQuota is (float)n / total * count in float32, ceil for the first
+// source and floor for the others, converted to a C int.
+func reshardQuota(n, total, count int, first bool) int {
+	q := float32(float32(n) / float32(total))
+	q = float32(q * float32(count))
+	d := float64(q)
+	if first {
+		d = math.Ceil(d)
+	} else {
+		d = math.Floor(d)
+	}
+	return cInt(d)
+}
+
+// cInt converts like an x86-64 C (int) cast: truncation toward zero, and
+// INT_MIN for NaN or values out of the int32 range.
+func cInt(d float64) int {
+	if math.IsNaN(d) || d >= math.MaxInt32+1 || d <= math.MinInt32-1 {
+		return math.MinInt32
+	}
+	return int(d)
+}
