@@ -139,6 +139,9 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 					break
 				}
 			}
+			if m.Aborted {
+				return false
+			}
 		}
 	}
 
@@ -155,6 +158,9 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 		if m.Opts.Fix {
 			if fixed := m.FixSlotsCoverage(ctx, &covered); fixed > 0 {
 				result = true
+			}
+			if m.Aborted {
+				return false
 			}
 		}
 	}

@@ -2,25 +2,494 @@ package manager
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
+	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
 )
 
-// The fixers of redis-cli's fix command. They run only when Opts.Fix is set,
-// which only the fix command does.
+// The fixers of redis-cli's fix command (clusterManagerFix*). They run only
+// when Opts.Fix is set, from inside Check, at the points redis-cli runs them.
 
-// FixOpenSlot repairs one open slot (clusterManagerFixOpenSlot).
-func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
+const unreachableWarning = "*** Fixing %s with %d unreachable masters is dangerous: redis-cli will assume that slots about masters that are not reachable are not covered, and will try to reassign them to the reachable nodes. This can cause data loss and is rarely what you want to do. If you really want to proceed use the --cluster-fix-with-unreachable-masters option.\n"
+
+// refuseUnreachable stops the run, as redis-cli's exit(1), when masters are
+// unreachable and --fix-with-unreachable-masters was not given.
+func (m *Manager) refuseUnreachable(what string) bool {
+	if m.UnreachableMasters > 0 && !m.Opts.FixWithUnreachable {
+		m.P.Warn(unreachableWarning, what, m.UnreachableMasters)
+		m.Aborted = true
+		return true
+	}
 	return false
+}
+
+// clearSlot sends SETSLOT STABLE, printing an error reply.
+func (m *Manager) clearSlot(ctx context.Context, n *Node, slot int) bool {
+	return m.do(ctx, n, "CLUSTER", "SETSLOT", slot, "STABLE")
+}
+
+// setSlot sends SETSLOT slot state id, printing an error reply.
+func (m *Manager) setSlot(ctx context.Context, n *Node, slot int, state, id string) bool {
+	return m.do(ctx, n, "CLUSTER", "SETSLOT", slot, state, id)
+}
+
+// do sends a command and prints redis-cli's message for an error reply.
+func (m *Manager) do(ctx context.Context, n *Node, args ...any) bool {
+	if _, err := n.Client.Do(ctx, args...); err != nil {
+		m.P.ReplyError(n.Addr(), replyText(err))
+		return false
+	}
+	return true
+}
+
+// countKeys is CLUSTER COUNTKEYSINSLOT; -1 on error.
+func (m *Manager) countKeys(ctx context.Context, n *Node, slot int) int64 {
+	c, err := node.Int(n.Client.Do(ctx, "CLUSTER", "COUNTKEYSINSLOT", slot))
+	if err != nil {
+		m.P.ReplyError(n.Addr(), replyText(err))
+		return -1
+	}
+	return c
+}
+
+// delSlot sends DELSLOTS; with ignoreUnassigned an error is forgiven when the
+// node sees no owner for the slot.
+func (m *Manager) delSlot(ctx context.Context, n *Node, slot int, ignoreUnassigned bool) bool {
+	_, err := n.Client.Do(ctx, "CLUSTER", "DELSLOTS", slot)
+	if err == nil {
+		return true
+	}
+	if ignoreUnassigned {
+		if served, e := slotOwned(ctx, n, slot); e == nil && !served {
+			return true
+		}
+	}
+	m.P.ReplyError(n.Addr(), replyText(err))
+	return false
+}
+
+func slotOwned(ctx context.Context, n *Node, slot int) (bool, error) {
+	v, err := n.Client.Do(ctx, "CLUSTER", "SLOTS")
+	if err != nil {
+		return false, err
+	}
+	ranges, _ := v.([]any)
+	for _, r := range ranges {
+		e, _ := r.([]any)
+		if len(e) >= 3 {
+			from, _ := e[0].(int64)
+			to, _ := e[1].(int64)
+			if int64(slot) >= from && int64(slot) <= to {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// setSlotOwner makes n the owner of slot in one transaction:
+// DELSLOTS, ADDSLOTS, [SETSLOT STABLE], BUMPEPOCH. Only an ADDSLOTS failure
+// counts, as in redis-cli.
+func (m *Manager) setSlotOwner(ctx context.Context, n *Node, slot int, clear bool) bool {
+	cmds := [][]any{{"CLUSTER", "DELSLOTS", slot}, {"CLUSTER", "ADDSLOTS", slot}}
+	if clear {
+		cmds = append(cmds, []any{"CLUSTER", "SETSLOT", slot, "STABLE"})
+	}
+	cmds = append(cmds, []any{"CLUSTER", "BUMPEPOCH"})
+	res, err := node.Transaction(ctx, n.Client, cmds)
+	if err != nil {
+		m.P.ReplyError(n.Addr(), replyText(err))
+		return false
+	}
+	if res[1].Err != nil {
+		m.P.ReplyError(n.Addr(), replyText(res[1].Err))
+		return false
+	}
+	return true
+}
+
+// nodeWithMostKeys returns the master among nodes with the most keys in
+// slot (the first on ties), or nil when a node failed to answer.
+func (m *Manager) nodeWithMostKeys(ctx context.Context, nodes []*Node, slot int) *Node {
+	var best *Node
+	var most int64
+	for _, n := range nodes {
+		if n.Slave || n.MasterID != "" {
+			continue
+		}
+		c, err := node.Int(n.Client.Do(ctx, "CLUSTER", "COUNTKEYSINSLOT", slot))
+		if err != nil {
+			return nil
+		}
+		if best == nil || c > most {
+			best, most = n, c
+		}
+	}
+	return best
 }
 
 // FixSlotsCoverage assigns uncovered slots (clusterManagerFixSlotsCoverage)
-// and returns how many it fixed.
+// and returns how many it fixed, or -1 on failure.
 func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet) int {
-	return 0
+	if m.refuseUnreachable("slots coverage") {
+		return -1
+	}
+	m.P.Info(">>> Fixing slots coverage...\n")
+	masters := []*Node{}
+	for _, n := range m.Nodes {
+		if !n.Slave && n.MasterID == "" {
+			masters = append(masters, n)
+		}
+	}
+	uncovered := cluster.NewDict()
+	withKeys := map[int][]*Node{}
+	for slot := 0; slot < cluster.NumSlots; slot++ {
+		if covered.Has(slot) {
+			continue
+		}
+		for _, n := range masters {
+			keys, err := node.Strings(n.Client.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, 1))
+			if err != nil {
+				return -1
+			}
+			if len(keys) > 0 {
+				withKeys[slot] = append(withKeys[slot], n)
+			}
+		}
+		uncovered.Add(strconv.Itoa(slot))
+	}
+	var none, single, multi []int
+	for _, k := range uncovered.Keys() {
+		s := cluster.Atoi(k)
+		switch len(withKeys[s]) {
+		case 0:
+			none = append(none, s)
+		case 1:
+			single = append(single, s)
+		default:
+			multi = append(multi, s)
+		}
+	}
+	fixed := 0
+	if len(none) > 0 {
+		m.P.Plain("The following uncovered slots have no keys across the cluster:\n")
+		m.printSlotList(none)
+		if m.confirmForced("Fix these slots by covering with a random node?") {
+			for _, s := range none {
+				n := m.leastSlotsMaster()
+				m.P.Info(">>> Covering slot %d with %s\n", s, n.Addr())
+				if !m.setSlotOwner(ctx, n, s, false) {
+					return -1
+				}
+				n.Slots.Add(s)
+				fixed++
+			}
+		}
+	}
+	if len(single) > 0 {
+		m.P.Plain("The following uncovered slots have keys in just one node:\n")
+		m.printSlotList(single)
+		if m.confirmForced("Fix these slots by covering with those nodes?") {
+			for _, s := range single {
+				n := withKeys[s][0]
+				m.P.Info(">>> Covering slot %d with %s\n", s, n.Addr())
+				if !m.setSlotOwner(ctx, n, s, false) {
+					return -1
+				}
+				n.Slots.Add(s)
+				fixed++
+			}
+		}
+	}
+	if len(multi) > 0 {
+		m.P.Plain("The following uncovered slots have keys in multiple nodes:\n")
+		m.printSlotList(multi)
+		if m.confirmForced("Fix these slots by moving keys into a single node?") {
+			for _, s := range multi {
+				target := m.nodeWithMostKeys(ctx, withKeys[s], s)
+				if target == nil {
+					return -1
+				}
+				m.P.Info(">>> Covering slot %d moving keys to %s\n", s, target.Addr())
+				if !m.setSlotOwner(ctx, target, s, true) {
+					return -1
+				}
+				target.Slots.Add(s)
+				for _, src := range withKeys[s] {
+					if src == target {
+						continue
+					}
+					if !m.setSlot(ctx, src, s, "NODE", target.ID) ||
+						!m.setSlot(ctx, src, s, "IMPORTING", target.ID) {
+						return -1
+					}
+					if ok, _ := m.moveSlot(ctx, src, target, s, moveOpts{verbose: true, cold: true}); !ok {
+						return -1
+					}
+					if !m.clearSlot(ctx, src, s) {
+						return -1
+					}
+				}
+				fixed++
+			}
+		}
+	}
+	return fixed
 }
 
-// FixMultipleSlotOwners leaves one owner for slot (clusterManagerFixMultipleSlotOwners).
-func (m *Manager) FixMultipleSlotOwners(ctx context.Context, slot int, owners []*Node) bool {
+// leastSlotsMaster picks the master that covers an uncovered slot without
+// keys. redis-cli picks at random (re-seeded every second, so all slots of
+// one second go to one master); rcluster spreads them over the masters with
+// the fewest slots, deterministically.
+func (m *Manager) leastSlotsMaster() *Node {
+	var best *Node
+	for _, n := range m.Masters() {
+		if best == nil || n.Slots.Count() < best.Slots.Count() {
+			best = n
+		}
+	}
+	return best
+}
+
+func (m *Manager) printSlotList(slots []int) {
+	set := cluster.SlotsOf(slots...)
+	m.P.Plain("%s\n", set.String())
+}
+
+// confirmForced asks a question that redis-cli asks even with --cluster-yes.
+// rcluster's --yes answers it too (a documented difference).
+func (m *Manager) confirmForced(msg string) bool {
+	if m.Confirm == nil {
+		return true
+	}
+	return m.Confirm(msg)
+}
+
+// FixOpenSlot repairs one open slot (clusterManagerFixOpenSlot).
+func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
+	if m.refuseUnreachable("open slots") {
+		return false
+	}
+	m.P.Info(">>> Fixing open slot %d\n", slot)
+	var owners, migrating, importing []*Node
+	for _, n := range m.Nodes {
+		if n.Slave {
+			continue
+		}
+		if n.Slots.Has(slot) {
+			owners = append(owners, n)
+			continue
+		}
+		c := m.countKeys(ctx, n, slot)
+		if c < 0 {
+			return false
+		}
+		if c > 0 {
+			m.P.Warn("*** Found keys about slot %d in non-owner node %s!\n", slot, n.Addr())
+			owners = append(owners, n)
+		}
+	}
+	var owner *Node
+	if len(owners) == 1 {
+		owner = owners[0]
+	}
+	var migStr, impStr []string
+	for _, n := range m.Nodes {
+		if n.Slave {
+			continue
+		}
+		switch {
+		case n.IsMigrating(slot):
+			migrating = append(migrating, n)
+			migStr = append(migStr, n.Addr())
+		case n.IsImporting(slot):
+			importing = append(importing, n)
+			impStr = append(impStr, n.Addr())
+		case n != owner:
+			c := m.countKeys(ctx, n, slot)
+			if c < 0 {
+				return false
+			}
+			if c > 0 {
+				m.P.Warn("*** Found keys about slot %d in node %s!\n", slot, n.Addr())
+				importing = append(importing, n)
+				impStr = append(impStr, n.Addr())
+			}
+		}
+	}
+	if len(migStr) > 0 {
+		m.P.Plain("Set as migrating in: %s\n", strings.Join(migStr, ","))
+	}
+	if len(impStr) > 0 {
+		m.P.Plain("Set as importing in: %s\n", strings.Join(impStr, ","))
+	}
+	if owner == nil {
+		m.P.Info(">>> No single clear owner for the slot, selecting an owner by # of keys...\n")
+		owner = m.nodeWithMostKeys(ctx, m.Nodes, slot)
+		if owner == nil {
+			m.P.Err("[ERR] Can't select a slot owner. Impossible to fix.\n")
+			return false
+		}
+		m.P.Warn("*** Configuring %s as the slot owner\n", owner.Addr())
+		if !m.clearSlot(ctx, owner, slot) || !m.setSlotOwner(ctx, owner, slot, false) {
+			return false
+		}
+		owner.Slots.Add(slot)
+		migrating = without(migrating, owner)
+		importing = without(importing, owner)
+	}
+	if len(owners) > 1 {
+		for _, n := range owners {
+			if n == owner {
+				continue
+			}
+			if !m.delSlot(ctx, n, slot, true) {
+				return false
+			}
+			n.Slots.Remove(slot)
+			if !m.setSlot(ctx, n, slot, "node", owner.ID) || !m.setSlot(ctx, n, slot, "importing", owner.ID) {
+				return false
+			}
+			importing = append(without(importing, n), n)
+			migrating = without(migrating, n)
+		}
+	}
+	switch {
+	case len(migrating) == 1 && len(importing) == 1:
+		src, dst := migrating[0], importing[0]
+		m.P.Info(">>> Case 1: Moving slot %d from %s to %s\n", slot, src.Addr(), dst.Addr())
+		ok, _ := m.moveSlot(ctx, src, dst, slot, moveOpts{verbose: true, update: true})
+		return ok
+	case len(migrating) == 0 && len(importing) > 0:
+		m.P.Info(">>> Case 2: Moving all the %d slot keys to its owner %s\n", slot, owner.Addr())
+		for _, n := range importing {
+			if n == owner {
+				continue
+			}
+			if ok, _ := m.moveSlot(ctx, n, owner, slot, moveOpts{verbose: true, cold: true}); !ok {
+				return false
+			}
+			m.P.Info(">>> Setting %d as STABLE in %s\n", slot, n.Addr())
+			if !m.clearSlot(ctx, n, slot) {
+				return false
+			}
+		}
+		for _, n := range m.Nodes {
+			if n == owner || n.Slave {
+				continue
+			}
+			if !m.setSlot(ctx, n, slot, "NODE", owner.ID) {
+				return false
+			}
+		}
+		return true
+	case len(migrating) == 1 && len(importing) > 1:
+		src := migrating[0]
+		targetID := ""
+		for _, p := range src.Migrating {
+			if p.Slot == slot {
+				targetID = p.NodeID
+				break
+			}
+		}
+		var dst *Node
+		for _, n := range importing {
+			if c := m.countKeys(ctx, n, slot); c > 0 {
+				return m.unhandled(slot, migStr, impStr, owner)
+			}
+			if n.ID == targetID {
+				dst = n
+			}
+		}
+		if dst != nil {
+			m.P.Info(">>> Case 3: Moving slot %d from %s to %s and closing it on all the other importing nodes.\n",
+				slot, src.Addr(), dst.Addr())
+			if ok, _ := m.moveSlot(ctx, src, dst, slot, moveOpts{verbose: true}); !ok {
+				return false
+			}
+			for _, n := range importing {
+				if n != dst && !m.clearSlot(ctx, n, slot) {
+					return false
+				}
+			}
+			return true
+		}
+		m.P.Info(">>> Case 3: Closing slot %d on both migrating and importing nodes.\n", slot)
+		if !m.clearSlot(ctx, src, slot) {
+			return false
+		}
+		for _, n := range importing {
+			if !m.clearSlot(ctx, n, slot) {
+				return false
+			}
+		}
+		return true
+	}
+	closable := len(importing) == 0 && len(migrating) == 1
+	if closable && owner != migrating[0] {
+		keys, err := node.Strings(migrating[0].Client.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, 10))
+		if err != nil {
+			m.P.ReplyError(migrating[0].Addr(), replyText(err))
+			return false
+		}
+		closable = len(keys) == 0
+	}
+	if !closable {
+		return m.unhandled(slot, migStr, impStr, owner)
+	}
+	n := migrating[0]
+	m.P.Info(">>> Case 4: Closing slot %d on %s\n", slot, n.Addr())
+	return m.clearSlot(ctx, n, slot)
+}
+
+func (m *Manager) unhandled(slot int, migStr, impStr []string, owner *Node) bool {
+	m.P.Err("[ERR] Sorry, redis-cli can't fix this slot yet (work in progress). Slot is set as migrating in %s, as importing in %s, owner is %s\n",
+		strings.Join(migStr, ","), strings.Join(impStr, ","), owner.Addr())
 	return false
+}
+
+func without(l []*Node, n *Node) []*Node {
+	out := l[:0:0]
+	for _, x := range l {
+		if x != n {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// FixMultipleSlotOwners leaves one owner for slot, the one with the most
+// keys, and moves the others' keys to it (clusterManagerFixMultipleSlotOwners).
+func (m *Manager) FixMultipleSlotOwners(ctx context.Context, slot int, owners []*Node) bool {
+	m.P.Info(">>> Fixing multiple owners for slot %d...\n", slot)
+	owner := m.nodeWithMostKeys(ctx, owners, slot)
+	if owner == nil {
+		owner = owners[0]
+	}
+	m.P.Info(">>> Setting slot %d owner: %s\n", slot, owner.Addr())
+	if !m.setSlotOwner(ctx, owner, slot, false) {
+		return false
+	}
+	ok := false
+	for _, n := range m.Nodes {
+		if n == owner || n.Slave {
+			continue
+		}
+		c := m.countKeys(ctx, n, slot)
+		if ok = c >= 0; !ok {
+			break
+		}
+		m.delSlot(ctx, n, slot, true)
+		if !m.setSlot(ctx, n, slot, "node", owner.ID) {
+			return false
+		}
+		if c > 0 {
+			if ok, _ = m.moveSlot(ctx, n, owner, slot, moveOpts{verbose: true, cold: true}); !ok {
+				break
+			}
+		}
+	}
+	return ok
 }

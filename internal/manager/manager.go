@@ -8,6 +8,7 @@ import (
 	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/migrate"
 )
 
 // ErrReported means the failure was already reported in redis-cli's words;
@@ -25,6 +26,8 @@ type Options struct {
 	SearchMultipleOwners bool
 	Fix                  bool
 	FixWithUnreachable   bool
+	// Migrate configures key migration (timeout, pipeline, replace, auth).
+	Migrate migrate.Options
 }
 
 // Manager holds one run's node list, connections and error log.
@@ -39,6 +42,10 @@ type Manager struct {
 	UnreachableMasters int
 	// Errors records what the check reported as errors (clusterManagerOnError).
 	Errors []string
+	// Confirm asks fix's questions; nil answers yes (--yes).
+	Confirm func(msg string) bool
+	// Aborted is set when a fixer stopped the run, as redis-cli's exit(1).
+	Aborted bool
 }
 
 // New returns a Manager printing through p and connecting with dial.

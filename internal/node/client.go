@@ -47,6 +47,9 @@ type ReplyError struct{ Msg string }
 
 func (e *ReplyError) Error() string { return e.Msg }
 
+// ReplyText returns the node's error text (it lets pkg/migrate read it).
+func (e *ReplyError) ReplyText() string { return e.Msg }
+
 // ConnectError means no connection could be opened. Reason is worded as
 // hiredis words it ("Connection refused"), for redis-cli's message.
 type ConnectError struct {
@@ -228,4 +231,39 @@ func (cl *client) Pipeline(ctx context.Context, cmds [][]any) []Result {
 		out[i] = Result{v, classify(err)}
 	}
 	return out
+}
+
+// Transaction sends cmds wrapped in MULTI/EXEC on one connection and returns
+// the reply of each queued command (an error when MULTI or EXEC failed).
+func Transaction(ctx context.Context, c Client, cmds [][]any) ([]Result, error) {
+	if t, ok := c.(interface {
+		Transaction(context.Context, [][]any) ([]Result, error)
+	}); ok {
+		return t.Transaction(ctx, cmds)
+	}
+	return nil, errors.New("transactions are not supported by this client")
+}
+
+func (cl *client) Transaction(ctx context.Context, cmds [][]any) ([]Result, error) {
+	pipe := cl.c.TxPipeline()
+	res := make([]*redis.Cmd, len(cmds))
+	for i, cmd := range cmds {
+		res[i] = pipe.Do(ctx, cmd...)
+	}
+	_, err := pipe.Exec(ctx)
+	out := make([]Result, len(cmds))
+	for i, r := range res {
+		v, e := r.Result()
+		if e == redis.Nil {
+			v, e = nil, nil
+		}
+		out[i] = Result{v, classify(e)}
+	}
+	if err != nil {
+		var re redis.Error
+		if !errors.As(err, &re) { // an I/O error, not a failed command inside EXEC
+			return out, classify(err)
+		}
+	}
+	return out, nil
 }

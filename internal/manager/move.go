@@ -1,0 +1,95 @@
+package manager
+
+import (
+	"context"
+
+	"github.com/rcluster/rcluster/pkg/migrate"
+)
+
+// moveOpts are redis-cli's clusterManagerMoveSlot options.
+type moveOpts struct {
+	verbose bool // a dot per key
+	cold    bool // keys only: no slot states, no SETSLOT NODE
+	update  bool // update the in-memory slot maps
+	quiet   bool // no "Moving slot" line
+	sink    bool // errors are collected (reshard, rebalance) instead of printed (fix)
+}
+
+func (n *Node) mig() *migrate.Node {
+	return &migrate.Node{ID: n.ID, Host: n.Host, Port: n.Port, Conn: n.Client}
+}
+
+// moveSlot moves one slot from src to dst and returns the collected error
+// text on failure (redis-cli's err sink; "" when there was none).
+func (m *Manager) moveSlot(ctx context.Context, src, dst *Node, slot int, o moveOpts) (ok bool, errText string) {
+	if !o.quiet {
+		m.P.Plain("Moving slot %d from %s to %s: ", slot, src.Addr(), dst.Addr())
+	}
+	mover := &migrate.Mover{Opts: m.Opts.Migrate, Obs: &printObserver{m: m, dots: o.verbose}}
+	mover.Opts.Fix = m.Opts.Fix
+	var others []*migrate.Node
+	for _, n := range m.Masters() {
+		others = append(others, n.mig())
+	}
+	err := mover.MoveSlot(ctx, src.mig(), dst.mig(), slot, others,
+		migrate.MoveOptions{Cold: o.cold, NoErrorSink: !o.sink},
+		func() {
+			if !o.quiet {
+				m.P.Plain("\n")
+			}
+		})
+	if err != nil {
+		return false, migrate.Text(err)
+	}
+	if o.update {
+		src.Slots.Remove(slot)
+		dst.Slots.Add(slot)
+	}
+	return true, ""
+}
+
+// printObserver prints what a slot move does in redis-cli's words.
+type printObserver struct {
+	m    *Manager
+	dots bool
+}
+
+func (o *printObserver) KeysMoved(_, n int) {
+	if o.dots {
+		for i := 0; i < n; i++ {
+			o.m.P.Plain(".")
+		}
+	}
+}
+
+func (o *printObserver) TargetKeyExists() { o.m.P.Warn("\n*** Target key exists\n") }
+
+func (o *printObserver) CheckingValues() { o.m.P.Warn("*** Checking key values on both nodes...\n") }
+
+func (o *printObserver) ValueCheckFailed(n *migrate.Node, msg string) {
+	o.m.P.ReplyError(n.Addr(), msg)
+	o.m.P.Err("*** Value check failed!\n")
+}
+
+func (o *printObserver) ValuesDiffer(src, dst *migrate.Node, keys []string) {
+	o.m.P.Err("*** Found %d key(s) in both source node and target node having different values.\n"+
+		"    Source node: %s\n    Target node: %s\n    Keys(s):\n", len(keys), src.Addr(), dst.Addr())
+	for _, k := range keys {
+		o.m.P.Err("    - %s\n", k)
+	}
+	o.m.P.Err("Please fix the above key(s) manually and try again or relaunch the command \n" +
+		"with --cluster-replace option to force key overriding.\n")
+}
+
+func (o *printObserver) ReplacingKeys() { o.m.P.Warn("*** Replacing target keys...\n") }
+
+func (o *printObserver) SlotNotServed(dst *migrate.Node) {
+	o.m.P.Warn("*** Slot was not served, setting owner to node %s.\n", dst.Addr())
+}
+
+func (o *printObserver) ReplyError(n *migrate.Node, msg string) { o.m.P.ReplyError(n.Addr(), msg) }
+
+func (o *printObserver) MigrateFailed(src *migrate.Node, msg string) {
+	o.m.P.Plain("\n")
+	o.m.P.ReplyError(src.Addr(), msg)
+}
