@@ -15,6 +15,7 @@ import (
 	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/prompt"
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/migrate"
 )
 
 // globalOptions are the flags every command takes.
@@ -162,4 +163,39 @@ func (f *factory) parseHostArgs(args []string) (manager.Address, error) {
 		return a, &exitError{ExitFailure}
 	}
 	return a, nil
+}
+
+// migrationOptions are the flags of the commands that move keys.
+type migrationOptions struct {
+	timeout  int
+	pipeline int
+	replace  bool
+	settle   time.Duration
+}
+
+func (o *migrationOptions) addFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&o.timeout, "timeout", 60000, "MIGRATE timeout in milliseconds")
+	fs.IntVar(&o.pipeline, "pipeline", 10, "keys fetched and migrated per batch")
+	fs.BoolVar(&o.replace, "replace", false, "replace keys that already exist on the target")
+	addSettleFlag(fs, &o.settle)
+}
+
+func addSettleFlag(fs *pflag.FlagSet, d *time.Duration) {
+	fs.DurationVar(d, "settle-timeout", time.Minute, "how long to wait for the cluster to settle after a change")
+}
+
+// migrate returns the migration settings, with the run's credentials.
+func (f *factory) migrate(o migrationOptions) migrate.Options {
+	return migrate.Options{
+		Timeout:  o.timeout,
+		Pipeline: o.pipeline,
+		Replace:  o.replace,
+		User:     f.global.user,
+		Password: f.global.pass,
+	}
+}
+
+// parseOneHost parses a single "host:port" word with redis-cli's message.
+func (f *factory) parseOneHost(arg string) (manager.Address, error) {
+	return f.parseHostArgs([]string{arg})
 }

@@ -48,6 +48,11 @@ func newRootCmd(f *factory) *cobra.Command {
 		newCreateCmd(f, nil),
 		newCheckCmd(f, nil),
 		newInfoCmd(f, nil),
+		newFixCmd(f, nil),
+		newReshardCmd(f, nil),
+		newRebalanceCmd(f, nil),
+		newAddNodeCmd(f, nil),
+		newDelNodeCmd(f, nil),
 	)
 	// An unknown subcommand is a usage error.
 	root.Args = func(_ *cobra.Command, args []string) error {

@@ -33,7 +33,7 @@ type CreateOptions struct {
 // Create builds a new cluster out of empty nodes, as redis-cli's create
 // does, and returns when the cluster is ready for the next command.
 func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) error {
-	nodes, err := m.validateNew(ctx, addrs)
+	nodes, err := m.validateNew(ctx, addrs, nil)
 	if err != nil {
 		return err
 	}
@@ -115,8 +115,8 @@ func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 // validateNew connects to every node and checks, before anything is
 // written, that each is a reachable, empty cluster node given only once.
 // Failures are reported for the first failing node in argument order, in
-// redis-cli's words.
-func (m *Manager) validateNew(ctx context.Context, addrs []Address) ([]*Node, error) {
+// redis-cli's words; cantConnect, if set, adds to the connection message.
+func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect func(Address)) ([]*Node, error) {
 	nodes := make([]*Node, len(addrs))
 	type probe struct {
 		conn               connectResult
@@ -158,6 +158,9 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address) ([]*Node, er
 		n := &Node{Node: &cluster.Node{Host: a.Host, Port: a.Port}, Client: r.conn.client}
 		nodes[i] = n
 		if !m.reportConnect(a.String(), r.conn) {
+			if cantConnect != nil {
+				cantConnect(a)
+			}
 			closeAll()
 			return nil, ErrReported
 		}
@@ -265,7 +268,7 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	if err := m.firstError(errs); err != nil {
 		return err
 	}
-	return m.waitSettled(ctx, deadline)
+	return m.waitSettled(ctx, deadline, true)
 }
 
 // firstError prints the first error reply in node order, as redis-cli's

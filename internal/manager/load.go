@@ -86,6 +86,7 @@ func (m *Manager) LoadFrom(ctx context.Context, entry *Node) error {
 	}
 	m.Close()
 	m.Nodes = []*Node{entry}
+	m.EntryView = lines
 	m.UnreachableMasters = 0
 	var friends []*Node
 	for _, l := range lines {

@@ -42,6 +42,9 @@ type Manager struct {
 	UnreachableMasters int
 	// Errors records what the check reported as errors (clusterManagerOnError).
 	Errors []string
+	// EntryView is the entry node's CLUSTER NODES, including the nodes that
+	// could not be loaded.
+	EntryView []*cluster.Line
 	// Confirm asks fix's questions; nil answers yes (--yes).
 	Confirm func(msg string) bool
 	// Aborted is set when a fixer stopped the run, as redis-cli's exit(1).

@@ -101,12 +101,14 @@ func (m *Manager) printLinkProblems(ctx context.Context) bool {
 }
 
 // waitSettled waits until every node reports cluster_state:ok, all agree on
-// the slot map, every node knows every other one, and every replica is seen
-// as a replica of its master by all nodes, so that the next command of a
-// script finds a settled cluster.
-func (m *Manager) waitSettled(ctx context.Context, deadline time.Time) error {
+// the slot map, and every node sees the same nodes with the same roles: the
+// roles of the loaded model when matchModel is set (create, add-node),
+// otherwise whatever roles the nodes agree on (a master drained by a
+// reshard may have become a replica). The next command of a script then
+// finds a settled cluster.
+func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchModel bool) error {
 	for {
-		problems := m.settleProblems(ctx)
+		problems := m.settleProblems(ctx, matchModel)
 		if len(problems) == 0 {
 			return nil
 		}
@@ -123,30 +125,36 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time) error {
 	}
 }
 
-// settleProblems lists, node by node, what keeps the cluster from being
-// settled; empty when it is.
-func (m *Manager) settleProblems(ctx context.Context) []string {
+// settleProblems lists what keeps the cluster from being settled; empty
+// when it is.
+func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string {
 	type view struct {
 		state string
-		lines []*cluster.Line
+		roles map[string]string // node ID -> master ID ("" for masters)
 		err   error
 	}
 	views := make([]view, len(m.Nodes))
 	each(len(m.Nodes), func(i int) {
+		v := &views[i]
 		c := m.Nodes[i].Client
 		info, err := node.Str(c.Do(ctx, "CLUSTER", "INFO"))
 		if err != nil {
-			views[i].err = err
+			v.err = err
 			return
 		}
-		views[i].state, _ = node.InfoField(info, "cluster_state")
+		v.state, _ = node.InfoField(info, "cluster_state")
 		text, err := node.Str(c.Do(ctx, "CLUSTER", "NODES"))
+		var lines []*cluster.Line
 		if err == nil {
-			views[i].lines, err = cluster.ParseNodes(text)
+			lines, err = cluster.ParseNodes(text)
 		}
-		views[i].err = err
+		v.err = err
+		v.roles = map[string]string{}
+		for _, l := range lines {
+			v.roles[l.ID] = l.MasterID
+		}
 	})
-	want := map[string]string{} // node ID -> master ID ("" for masters)
+	want := map[string]string{}
 	for _, n := range m.Nodes {
 		want[n.ID] = n.MasterID
 	}
@@ -160,19 +168,21 @@ func (m *Manager) settleProblems(ctx context.Context) []string {
 		if v.state != "ok" {
 			problems = append(problems, fmt.Sprintf("%s: cluster_state:%s", n.Addr(), v.state))
 		}
-		known := 0
-		for _, l := range v.lines {
-			master, ok := want[l.ID]
-			if !ok {
-				continue
-			}
-			known++
-			if l.MasterID != master {
-				problems = append(problems, fmt.Sprintf("%s: does not yet see %s as %s", n.Addr(), l.Addr, roleOf(master)))
+		ref := want
+		if !matchModel {
+			ref = views[0].roles
+		}
+		for id, master := range ref {
+			got, known := v.roles[id]
+			switch {
+			case !known:
+				problems = append(problems, fmt.Sprintf("%s: does not know node %s yet", n.Addr(), id))
+			case got != master:
+				problems = append(problems, fmt.Sprintf("%s: does not yet see %s as %s", n.Addr(), id, roleOf(master)))
 			}
 		}
-		if known != len(m.Nodes) {
-			problems = append(problems, fmt.Sprintf("%s: knows %d of %d nodes", n.Addr(), known, len(m.Nodes)))
+		if len(v.roles) != len(ref) {
+			problems = append(problems, fmt.Sprintf("%s: knows %d nodes, expected %d", n.Addr(), len(v.roles), len(ref)))
 		}
 	}
 	if len(problems) == 0 && !m.IsConfigConsistent(ctx) {
@@ -186,4 +196,10 @@ func roleOf(master string) string {
 		return "a master"
 	}
 	return "a replica of " + master
+}
+
+// WaitSettled waits, until deadline, for the nodes to agree on slots and
+// roles and to report cluster_state:ok, naming what did not settle.
+func (m *Manager) WaitSettled(ctx context.Context, deadline time.Time) error {
+	return m.waitSettled(ctx, deadline, false)
 }

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcluster/rcluster/internal/manager"
+)
+
+type addNodeOptions struct {
+	newAddr, existing manager.Address
+	replica           bool
+	masterID          string
+	settle            time.Duration
+}
+
+func newAddNodeCmd(f *factory, runF func(context.Context, *addNodeOptions) error) *cobra.Command {
+	o := &addNodeOptions{}
+	cmd := &cobra.Command{
+		Use:   "add-node NEW_HOST:PORT EXISTING_HOST:PORT",
+		Short: "Add an empty node as a master or a replica (redis-cli --cluster add-node)",
+		Long: `Check the cluster through the existing node, check that the new node is
+empty, give it the cluster's functions (as a master), make it meet the
+cluster and, with --replica, attach it to the given master or to the master
+with the fewest replicas. Returns when every node knows the new one.
+
+EXIT STATUS
+  0  the node was added and the cluster settled
+  1  the cluster or the new node was refused, or the join failed`,
+		Example: `  rcluster add-node 127.0.0.1:7006 127.0.0.1:7000
+  rcluster add-node 127.0.0.1:7007 127.0.0.1:7000 --replica --master-id 3b1f...`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return f.errWrongArgs()
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.existing, err = f.parseOneHost(args[1]); err != nil {
+				return err
+			}
+			if o.newAddr, err = f.parseOneHost(args[0]); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runAddNode(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.replica, "replica", false, "add the node as a replica (redis-cli's --cluster-slave)")
+	cmd.Flags().StringVar(&o.masterID, "master-id", "", "the master of the new replica (default: the one with the fewest replicas)")
+	addSettleFlag(cmd.Flags(), &o.settle)
+	return cmd
+}
+
+func runAddNode(ctx context.Context, f *factory, o *addNodeOptions) error {
+	m := f.manager(manager.Options{})
+	defer m.Close()
+	m.P.Info(">>> Adding node %s to cluster %s\n", o.newAddr, o.existing)
+	if err := m.Load(ctx, o.existing.Host, o.existing.Port); err != nil {
+		return err
+	}
+	if !m.Check(ctx, false) {
+		return manager.ErrReported
+	}
+	return m.AddNode(ctx, o.newAddr, manager.AddNodeOptions{
+		Replica: o.replica, MasterID: o.masterID, SettleTimeout: o.settle,
+	})
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcluster/rcluster/internal/manager"
+)
+
+type delNodeOptions struct {
+	addr   manager.Address
+	id     string
+	settle time.Duration
+}
+
+func newDelNodeCmd(f *factory, runF func(context.Context, *delNodeOptions) error) *cobra.Command {
+	o := &delNodeOptions{}
+	cmd := &cobra.Command{
+		Use:   "del-node HOST:PORT NODE_ID",
+		Short: "Remove a node without slots from the cluster (redis-cli --cluster del-node)",
+		Long: `Move the node's replicas to other masters, make every other node forget it and
+reset it. A master must hold no slot (drain it first with reshard or
+rebalance --weight ID=0). A node that is down or unreachable can be removed
+too: every reachable node forgets it (redis-cli cannot).
+
+EXIT STATUS
+  0  the node was removed and the cluster settled
+  1  no such node, the node holds slots, or a node refused`,
+		Example: `  rcluster del-node 127.0.0.1:7000 3b1f24a5c8d1e0f9a7b6c5d4e3f2a1b0c9d8e7f6`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return f.errWrongArgs()
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := f.parseOneHost(args[0])
+			if err != nil {
+				return err
+			}
+			o.addr, o.id = a, args[1]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runDelNode(cmd.Context(), f, o)
+		},
+	}
+	addSettleFlag(cmd.Flags(), &o.settle)
+	return cmd
+}
+
+func runDelNode(ctx context.Context, f *factory, o *delNodeOptions) error {
+	m := f.manager(manager.Options{})
+	defer m.Close()
+	m.P.Info(">>> Removing node %s from cluster %s\n", o.id, o.addr)
+	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
+		return err
+	}
+	return m.DelNode(ctx, o.id, o.settle)
+}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcluster/rcluster/internal/manager"
+)
+
+type fixOptions struct {
+	addr                 manager.Address
+	searchMultipleOwners bool
+	withUnreachable      bool
+	migration            migrationOptions
+}
+
+func newFixCmd(f *factory, runF func(context.Context, *fixOptions) error) *cobra.Command {
+	o := &fixOptions{}
+	cmd := &cobra.Command{
+		Use:   "fix HOST:PORT | HOST PORT",
+		Short: "Repair open slots, uncovered slots and multiple owners (redis-cli --cluster fix)",
+		Long: `Run the check and repair what it finds, as redis-cli --cluster fix does: open
+slots (migrating and importing; importing only; migrating only; several
+importers; keys on a node that does not own the slot), uncovered slots (no
+keys; keys on one node; keys on several nodes) and, with
+--search-multiple-owners, slots with more than one owner.
+
+redis-cli asks the three questions about uncovered slots even with
+--cluster-yes; rcluster's --yes answers them too, so fix can run unattended.
+Uncovered slots without keys go to the masters with the fewest slots
+(redis-cli picks one at random).
+
+EXIT STATUS
+  0  the cluster is healthy after the repair
+  1  a problem remains or a repair failed`,
+		Example: `  rcluster fix 127.0.0.1:7000
+  rcluster fix 127.0.0.1:7000 --yes --search-multiple-owners`,
+		Args: f.minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := f.parseHostArgs(args)
+			if err != nil {
+				return err
+			}
+			o.addr = a
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runFix(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.searchMultipleOwners, "search-multiple-owners", false, "also repair slots with keys on more than one master")
+	cmd.Flags().BoolVar(&o.withUnreachable, "fix-with-unreachable-masters", false, "repair even though some masters cannot be reached (may lose data)")
+	o.migration.addFlags(cmd.Flags())
+	return cmd
+}
+
+func runFix(ctx context.Context, f *factory, o *fixOptions) error {
+	m := f.manager(manager.Options{
+		SearchMultipleOwners: o.searchMultipleOwners,
+		Fix:                  true,
+		FixWithUnreachable:   o.withUnreachable,
+		Migrate:              f.migrate(o.migration),
+	})
+	defer m.Close()
+	if !f.global.yes {
+		m.Confirm = f.prompter().Confirm
+	}
+	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
+		return err
+	}
+	m.ShowClusterInfo(ctx)
+	if !m.Check(ctx, false) {
+		return manager.ErrReported
+	}
+	return m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
+}

@@ -1,0 +1,128 @@
+package manager
+
+import (
+	"context"
+	"time"
+
+	"github.com/rcluster/rcluster/internal/node"
+)
+
+// AddNodeOptions are add-node's settings.
+type AddNodeOptions struct {
+	Replica  bool
+	MasterID string
+	// SettleTimeout bounds the waits for the node to join and settle.
+	SettleTimeout time.Duration
+}
+
+// AddNode joins an empty node to the loaded (and checked) cluster, as a
+// master or as a replica (clusterManagerCommandAddNode).
+func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) error {
+	entry := m.Nodes[0]
+	var master *Node
+	if o.Replica {
+		if o.MasterID != "" {
+			master = m.NodeByID(o.MasterID)
+			// redis-cli also accepts a replica's ID here; a replica cannot
+			// have replicas, so rcluster refuses it before changing anything.
+			if master == nil || master.Slave {
+				m.P.Err("[ERR] No such master ID %s\n", o.MasterID)
+				return ErrReported
+			}
+		} else {
+			master = m.leastReplicasMaster(nil)
+			m.P.Plain("Automatically selected master %s\n", master.Addr())
+		}
+	}
+	nodes, err := m.validateNew(ctx, []Address{addr}, func(a Address) {
+		m.P.Err("[ERR] Sorry, can't connect to node %s\n", a)
+	})
+	if err != nil {
+		return err
+	}
+	nn := nodes[0]
+	if known := m.NodeByID(nn.ID); known != nil {
+		m.P.Err("[ERR] Node %s is already part of the cluster (it is %s).\n", addr, known.Addr())
+		nn.Client.Close()
+		return ErrReported
+	}
+	m.Nodes = append(m.Nodes, nn)
+	if master == nil {
+		if err := m.copyFunctions(ctx, entry, nn); err != nil {
+			return err
+		}
+	}
+	m.P.Info(">>> Send CLUSTER MEET to node %s to make it join the cluster.\n", nn.Addr())
+	ip, err := resolveIP(ctx, entry.Host)
+	if err != nil {
+		m.P.Stderr("Invalid IP address or hostname specified: %s\n", entry.Host)
+		return ErrReported
+	}
+	meet := []any{"CLUSTER", "MEET", ip, entry.Port}
+	if entry.BusPort != 0 && entry.BusPort != entry.Port+10000 {
+		meet = append(meet, entry.BusPort)
+	}
+	if _, err := nn.Client.Do(ctx, meet...); err != nil {
+		m.P.ReplyError(nn.Addr(), replyText(err))
+		return ErrReported
+	}
+	deadline := time.Now().Add(o.SettleTimeout)
+	if master != nil {
+		if err := m.waitForJoin(ctx, deadline); err != nil {
+			return err
+		}
+		m.P.Info(">>> Configure node as replica of %s.\n", master.Addr())
+		if _, err := nn.Client.Do(ctx, "CLUSTER", "REPLICATE", master.ID); err != nil {
+			m.P.ReplyError(nn.Addr(), replyText(err))
+			return ErrReported
+		}
+		nn.MasterID = master.ID
+	}
+	if err := m.waitSettled(ctx, deadline, true); err != nil {
+		return err
+	}
+	m.P.Success("[OK] New node added correctly.\n")
+	return nil
+}
+
+// copyFunctions gives a new master the cluster's functions (FUNCTION DUMP
+// on the entry node, RESTORE on the new one), as redis-cli 7 does.
+func (m *Manager) copyFunctions(ctx context.Context, from, to *Node) error {
+	m.P.Info(">>> Getting functions from cluster\n")
+	dump, err := node.Str(from.Client.Do(ctx, "FUNCTION", "DUMP"))
+	if err != nil {
+		m.P.Info(">>> Failed retrieving Functions from the cluster, skip this step as Redis version do not support function command (error = '%s')\n", replyText(err))
+		return nil
+	}
+	m.P.Info(">>> Send FUNCTION LIST to %s to verify there is no functions in it\n", to.Addr())
+	v, err := to.Client.Do(ctx, "FUNCTION", "LIST")
+	if err != nil {
+		m.P.Err(">>> Failed on CLUSTER LIST (error = '%s')\r\n", replyText(err))
+		return ErrReported
+	}
+	if l, _ := v.([]any); len(l) > 0 {
+		m.P.Err(">>> New node already contains functions and can not be added to the cluster. Use FUNCTION FLUSH and try again.\r\n")
+		return ErrReported
+	}
+	m.P.Info(">>> Send FUNCTION RESTORE to %s\n", to.Addr())
+	if _, err := to.Client.Do(ctx, "FUNCTION", "RESTORE", dump); err != nil {
+		m.P.Err(">>> Failed loading functions to the new node (error = '%s')\r\n", replyText(err))
+		return ErrReported
+	}
+	return nil
+}
+
+// leastReplicasMaster is the master with the fewest replicas, the first in
+// list order on ties (clusterManagerNodeWithLeastReplicas); skip is left out.
+func (m *Manager) leastReplicasMaster(skip *Node) *Node {
+	var best *Node
+	for _, n := range m.Nodes {
+		if n.Slave || n == skip {
+			continue
+		}
+		if best == nil || n.Replicas < best.Replicas {
+			best = n
+		}
+	}
+	return best
+}

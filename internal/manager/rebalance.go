@@ -1,0 +1,115 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/rcluster/rcluster/pkg/plan"
+)
+
+// RebalanceOptions are rebalance's settings.
+type RebalanceOptions struct {
+	Weights         []string // "idprefix=weight"
+	Threshold       float64
+	UseEmptyMasters bool
+	Simulate        bool
+	Verbose         bool
+}
+
+// Rebalance moves slots so that every master holds its weighted share
+// (clusterManagerCommandRebalance). The cluster must be loaded.
+func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
+	weights := map[*Node]float32{}
+	for _, w := range o.Weights {
+		name, value, ok := strings.Cut(w, "=")
+		if !ok {
+			m.P.Err("*** invalid input %s\n", w)
+			return ErrReported
+		}
+		n := m.nodeByPrefix(strings.ToLower(name))
+		if n == nil {
+			m.P.Err("*** No such master node %s\n", name)
+			return ErrReported
+		}
+		f, _ := strconv.ParseFloat(strings.TrimSpace(value), 32)
+		weights[n] = float32(f)
+	}
+	var involved []*Node
+	var in []plan.RebalanceNode
+	for _, n := range m.Nodes {
+		if n.Slave || n.MasterID != "" {
+			continue
+		}
+		if !o.UseEmptyMasters && n.Slots.Count() == 0 {
+			continue
+		}
+		w, ok := weights[n]
+		if !ok {
+			w = 1
+		}
+		involved = append(involved, n)
+		in = append(in, plan.RebalanceNode{ID: n.ID, Slots: n.Slots.Slots(), Weight: w})
+	}
+	m.Check(ctx, true)
+	if len(m.Errors) > 0 {
+		m.P.Err("*** Please fix your cluster problems before rebalancing\n")
+		return ErrReported
+	}
+	p, err := plan.Rebalance(in, o.Threshold)
+	switch {
+	case errors.Is(err, plan.ErrReshardTable):
+		m.P.Err("*** Assertion failed: Reshard table != number of slots")
+		return ErrReported
+	case err != nil:
+		m.P.Err("*** Cannot rebalance: %s\n", strings.TrimPrefix(err.Error(), "plan: "))
+		return ErrReported
+	}
+	if p.Balanced {
+		m.P.Warn("*** No rebalancing needed! All nodes are within the %.2f%% threshold.\n", o.Threshold)
+		return nil
+	}
+	m.P.Info(">>> Rebalancing across %d nodes. Total weight = %.2f\n", len(involved), float64(p.TotalWeight))
+	if o.Verbose {
+		for _, i := range p.Order {
+			m.P.Plain("%s balance is %d slots\n", involved[i].Addr(), p.Balances[i])
+		}
+	}
+	for _, mv := range p.Moves {
+		src, dst := involved[mv.From], involved[mv.To]
+		m.P.Plain("Moving %d slots from %s to %s\n", mv.Count, src.Addr(), dst.Addr())
+		if o.Simulate {
+			m.P.Plain("%s\n", strings.Repeat("#", mv.Count))
+			continue
+		}
+		for _, slot := range mv.Slots {
+			if ctx.Err() != nil {
+				m.P.Plain("\n")
+				return m.interrupted(slot)
+			}
+			ok, text := m.moveSlot(context.WithoutCancel(ctx), src, dst, slot, moveOpts{quiet: true, update: true, sink: true})
+			if !ok {
+				if text == "" {
+					text = "(null)"
+				}
+				m.P.Err("*** clusterManagerMoveSlot: %s\n", text)
+				return ErrReported
+			}
+			m.P.Plain("#")
+		}
+		m.P.Plain("\n")
+	}
+	return nil
+}
+
+// nodeByPrefix is redis-cli's clusterManagerNodeByAbbreviatedName: the first
+// node whose ID starts with prefix.
+func (m *Manager) nodeByPrefix(prefix string) *Node {
+	for _, n := range m.Nodes {
+		if strings.HasPrefix(n.ID, prefix) {
+			return n
+		}
+	}
+	return nil
+}

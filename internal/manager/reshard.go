@@ -1,0 +1,201 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/plan"
+)
+
+// ReshardOptions are reshard's settings. Zero Slots, empty To and nil From
+// mean "ask", as in redis-cli.
+type ReshardOptions struct {
+	Slots int
+	To    string
+	From  []string // node IDs or "all"
+	Yes   bool
+	// Ask prints a question and reads the answer; it fails at end of input.
+	Ask func(q string) (string, error)
+}
+
+// Reshard moves slots to one node (clusterManagerCommandReshard). The
+// cluster must already be loaded and checked without errors.
+func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
+	slots := o.Slots
+	for slots == 0 {
+		a, err := o.Ask(fmt.Sprintf("How many slots do you want to move (from 1 to %d)? ", 16384))
+		if err != nil {
+			return m.noAnswer()
+		}
+		if n := atoiStrict(a); n >= 1 && n <= 16384 {
+			slots = n
+		}
+	}
+	to := o.To
+	for to == "" {
+		a, err := o.Ask("What is the receiving node ID? ")
+		if err != nil {
+			return m.noAnswer()
+		}
+		to = a
+	}
+	target := m.reshardNode(to, nil)
+	if target == nil {
+		return ErrReported
+	}
+	var sources []*Node
+	all := false
+	if o.From == nil {
+		m.P.Plain("Please enter all the source node IDs.\n")
+		m.P.Plain("  Type 'all' to use all the nodes as source nodes for the hash slots.\n")
+		m.P.Plain("  Type 'done' once you entered all the source nodes IDs.\n")
+		for {
+			a, err := o.Ask(fmt.Sprintf("Source node #%d: ", len(sources)+1))
+			if err != nil {
+				return m.noAnswer()
+			}
+			if a == "done" {
+				break
+			}
+			if a == "all" {
+				all = true
+				break
+			}
+			src, fatal := m.reshardSource(a, target)
+			if fatal {
+				return ErrReported
+			}
+			if src != nil {
+				sources = append(sources, src)
+			}
+		}
+	} else {
+		for _, id := range o.From {
+			if id == "all" {
+				all = true
+				break
+			}
+			src, fatal := m.reshardSource(id, target)
+			if fatal {
+				return ErrReported
+			}
+			if src != nil && !contains(sources, src) {
+				sources = append(sources, src)
+			}
+		}
+	}
+	if all {
+		sources = nil
+		for _, n := range m.Nodes {
+			if !n.Slave && n.MasterID == "" && n.ID != target.ID {
+				sources = append(sources, n)
+			}
+		}
+	}
+	if len(sources) == 0 {
+		m.P.Stderr("*** No source nodes given, operation aborted.\n")
+		return ErrReported
+	}
+	m.P.Plain("\nReady to move %d slots.\n", slots)
+	m.P.Plain("  Source nodes:\n")
+	for _, s := range sources {
+		m.P.Plain("%s\n", report.NodeBlock(s.Node, 4, false))
+	}
+	m.P.Plain("  Destination node:\n")
+	m.P.Plain("%s\n", report.NodeBlock(target.Node, 4, false))
+	in := make([]plan.ReshardSource, len(sources))
+	byID := map[string]*Node{}
+	for i, s := range sources {
+		in[i] = plan.ReshardSource{ID: s.ID, Slots: s.Slots.Slots()}
+		byID[s.ID] = s
+	}
+	table := plan.ReshardTable(in, slots)
+	m.P.Plain("  Resharding plan:\n")
+	for _, mv := range table {
+		m.P.Plain("    Moving slot %d from %s\n", mv.Slot, mv.Source)
+	}
+	if !o.Yes {
+		a, err := o.Ask("Do you want to proceed with the proposed reshard plan (yes/no)? ")
+		if err != nil || !strings.HasPrefix(a, "yes") {
+			return ErrReported
+		}
+	}
+	for _, mv := range table {
+		if err := ctx.Err(); err != nil {
+			return m.interrupted(mv.Slot)
+		}
+		// The slot in flight is finished even after Ctrl-C, so none is left open.
+		ok, text := m.moveSlot(context.WithoutCancel(ctx), byID[mv.Source], target, mv.Slot, moveOpts{verbose: true, sink: true})
+		if !ok {
+			if text != "" {
+				m.P.Err("clusterManagerMoveSlot failed: %s\n", text)
+			}
+			return ErrReported
+		}
+	}
+	return nil
+}
+
+// interrupted reports where a move stopped after Ctrl-C: the slot in flight
+// was completed, none is left open.
+func (m *Manager) interrupted(next int) error {
+	m.P.Stderr("Interrupted: stopped before moving slot %d; no slot is left open.\n", next)
+	return ErrReported
+}
+
+// noAnswer reports that standard input ended before a question was
+// answered (redis-cli asks forever).
+func (m *Manager) noAnswer() error {
+	m.P.Stderr("\n*** No answer: standard input ended. Give the answers with --slots, --to, --from and --yes.\n")
+	return ErrReported
+}
+
+// reshardNode resolves a receiving node ID: it must be a known master.
+func (m *Manager) reshardNode(id string, _ *Node) *Node {
+	n := m.NodeByID(id)
+	if n == nil || n.Slave {
+		m.P.Err("*** The specified node (%s) is not known or not a master, please retry.\n", id)
+		return nil
+	}
+	return n
+}
+
+// reshardSource resolves a source node ID; the target itself is refused
+// with a message but is not fatal (redis-cli asks again).
+func (m *Manager) reshardSource(id string, target *Node) (n *Node, fatal bool) {
+	n = m.reshardNode(id, target)
+	if n == nil {
+		return nil, true
+	}
+	if n.ID == target.ID {
+		m.P.Err("*** It is not possible to use the target node as source node.\n")
+		return nil, false
+	}
+	return n, false
+}
+
+func contains(l []*Node, n *Node) bool {
+	for _, x := range l {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// atoiStrict parses a whole decimal number, or returns 0.
+func atoiStrict(s string) int {
+	n := 0
+	if s == "" || len(s) > 6 {
+		return 0
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
