@@ -167,16 +167,22 @@ func (f *factory) parseHostArgs(args []string) (manager.Address, error) {
 
 // migrationOptions are the flags of the commands that move keys.
 type migrationOptions struct {
-	timeout  int
-	pipeline int
-	replace  bool
-	settle   time.Duration
+	timeout    int
+	pipeline   int
+	batchKeys  int
+	batchBytes int64
+	replace    bool
+	parallel   int
+	settle     time.Duration
 }
 
 func (o *migrationOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.timeout, "timeout", 60000, "MIGRATE timeout in milliseconds")
-	fs.IntVar(&o.pipeline, "pipeline", 10, "keys fetched and migrated per batch")
+	fs.IntVar(&o.pipeline, "pipeline", 0, "exactly N keys per GETKEYSINSLOT and MIGRATE, as redis-cli (its default is 10); 0 sizes batches by --batch-keys and --batch-bytes")
+	fs.IntVar(&o.batchKeys, "batch-keys", migrate.DefaultBatchKeys, "without --pipeline: at most this many keys per MIGRATE")
+	fs.Int64Var(&o.batchBytes, "batch-bytes", migrate.DefaultBatchBytes, "without --pipeline: at most this many bytes per MIGRATE (a bigger key moves alone)")
 	fs.BoolVar(&o.replace, "replace", false, "replace keys that already exist on the target")
+	fs.IntVar(&o.parallel, "parallel", 4, "moves between different nodes that may run at once (the output stays redis-cli's)")
 	addSettleFlag(fs, &o.settle)
 }
 
@@ -187,11 +193,13 @@ func addSettleFlag(fs *pflag.FlagSet, d *time.Duration) {
 // migrate returns the migration settings, with the run's credentials.
 func (f *factory) migrate(o migrationOptions) migrate.Options {
 	return migrate.Options{
-		Timeout:  o.timeout,
-		Pipeline: o.pipeline,
-		Replace:  o.replace,
-		User:     f.global.user,
-		Password: f.global.pass,
+		Timeout:    o.timeout,
+		Pipeline:   o.pipeline,
+		BatchKeys:  o.batchKeys,
+		BatchBytes: o.batchBytes,
+		Replace:    o.replace,
+		User:       f.global.user,
+		Password:   f.global.pass,
 	}
 }
 

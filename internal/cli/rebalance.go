@@ -71,7 +71,7 @@ EXIT STATUS
 }
 
 func runRebalance(ctx context.Context, f *factory, o *rebalanceOptions) error {
-	m := f.manager(manager.Options{Migrate: f.migrate(o.migration)})
+	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return err

@@ -78,7 +78,7 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 		f.IO.ErrOut.Write([]byte("*** The number of slots must be between 1 and 16384.\n"))
 		return &exitError{ExitFailure}
 	}
-	m := f.manager(manager.Options{Migrate: f.migrate(o.migration)})
+	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return err

@@ -28,6 +28,9 @@ type Options struct {
 	FixWithUnreachable   bool
 	// Migrate configures key migration (timeout, pipeline, replace, auth).
 	Migrate migrate.Options
+	// Parallel is how many moves (one source to one target) may run at
+	// once; moves that share a node never do.
+	Parallel int
 }
 
 // Manager holds one run's node list, connections and error log.

@@ -19,31 +19,51 @@ func (n *Node) mig() *migrate.Node {
 	return &migrate.Node{ID: n.ID, Host: n.Host, Port: n.Port, Conn: n.Client}
 }
 
+// slotBatch is how many slots of one source and target move together
+// (pipelined SETSLOTs); Ctrl-C takes effect between batches.
+const slotBatch = 64
+
 // moveSlot moves one slot from src to dst and returns the collected error
 // text on failure (redis-cli's err sink; "" when there was none).
 func (m *Manager) moveSlot(ctx context.Context, src, dst *Node, slot int, o moveOpts) (ok bool, errText string) {
-	if !o.quiet {
-		m.P.Plain("Moving slot %d from %s to %s: ", slot, src.Addr(), dst.Addr())
-	}
+	return m.moveSlots(ctx, src, dst, []int{slot}, o, nil)
+}
+
+// moveSlots moves slots from src to dst, printing what redis-cli prints
+// for each (a "Moving slot" line with its dots unless quiet), and calls
+// each after every slot whose keys moved.
+func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o moveOpts, each func(slot int)) (ok bool, errText string) {
 	mover := &migrate.Mover{Opts: m.Opts.Migrate, Obs: &printObserver{m: m, dots: o.verbose}}
 	mover.Opts.Fix = m.Opts.Fix
 	var others []*migrate.Node
 	for _, n := range m.Masters() {
 		others = append(others, n.mig())
 	}
-	err := mover.MoveSlot(ctx, src.mig(), dst.mig(), slot, others,
-		migrate.MoveOptions{Cold: o.cold, NoErrorSink: !o.sink},
-		func() {
+	hooks := migrate.SlotHooks{
+		Start: func(slot int) {
+			if !o.quiet {
+				m.P.Plain("Moving slot %d from %s to %s: ", slot, src.Addr(), dst.Addr())
+			}
+		},
+		Done: func(slot int) {
 			if !o.quiet {
 				m.P.Plain("\n")
 			}
-		})
+			if each != nil {
+				each(slot)
+			}
+		},
+	}
+	_, err := mover.MoveSlots(ctx, src.mig(), dst.mig(), slots, others,
+		migrate.MoveOptions{Cold: o.cold, NoErrorSink: !o.sink}, hooks)
 	if err != nil {
 		return false, migrate.Text(err)
 	}
 	if o.update {
-		src.Slots.Remove(slot)
-		dst.Slots.Add(slot)
+		for _, s := range slots {
+			src.Slots.Remove(s)
+			dst.Slots.Add(s)
+		}
 	}
 	return true, ""
 }

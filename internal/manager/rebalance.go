@@ -76,30 +76,45 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 			m.P.Plain("%s balance is %d slots\n", involved[i].Addr(), p.Balances[i])
 		}
 	}
-	for _, mv := range p.Moves {
+	// Moves between disjoint pairs run at once; the output stays in plan order.
+	jobs := make([]job, len(p.Moves))
+	for i, mv := range p.Moves {
 		src, dst := involved[mv.From], involved[mv.To]
-		m.P.Plain("Moving %d slots from %s to %s\n", mv.Count, src.Addr(), dst.Addr())
-		if o.Simulate {
-			m.P.Plain("%s\n", strings.Repeat("#", mv.Count))
-			continue
-		}
-		for _, slot := range mv.Slots {
-			if ctx.Err() != nil {
-				m.P.Plain("\n")
-				return m.interrupted(slot)
-			}
-			ok, text := m.moveSlot(context.WithoutCancel(ctx), src, dst, slot, moveOpts{quiet: true, update: true, sink: true})
-			if !ok {
-				if text == "" {
-					text = "(null)"
-				}
-				m.P.Err("*** clusterManagerMoveSlot: %s\n", text)
-				return ErrReported
-			}
-			m.P.Plain("#")
-		}
-		m.P.Plain("\n")
+		jobs[i] = job{nodes: []*Node{src, dst}, run: func(w *Manager) error {
+			return w.rebalanceMove(ctx, src, dst, mv.Slots, o.Simulate)
+		}}
 	}
+	if err := m.runJobs(jobs, m.Opts.Parallel); err != nil {
+		return err
+	}
+	return nil
+}
+
+// rebalanceMove moves slots from src to dst with a "#" per slot.
+func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int, simulate bool) error {
+	m.P.Plain("Moving %d slots from %s to %s\n", len(slots), src.Addr(), dst.Addr())
+	if simulate {
+		m.P.Plain("%s\n", strings.Repeat("#", len(slots)))
+		return nil
+	}
+	for len(slots) > 0 {
+		n := min(len(slots), slotBatch)
+		if ctx.Err() != nil {
+			m.P.Plain("\n")
+			return m.interrupted(slots[0])
+		}
+		ok, text := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true, sink: true},
+			func(int) { m.P.Plain("#") })
+		if !ok {
+			if text == "" {
+				text = "(null)"
+			}
+			m.P.Err("*** clusterManagerMoveSlot: %s\n", text)
+			return ErrReported
+		}
+		slots = slots[n:]
+	}
+	m.P.Plain("\n")
 	return nil
 }
 

@@ -122,18 +122,46 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 			return ErrReported
 		}
 	}
-	for _, mv := range table {
-		if err := ctx.Err(); err != nil {
-			return m.interrupted(mv.Slot)
+	// One job per source: sources move their slots to the target at once,
+	// the output stays in plan order.
+	var jobs []job
+	for len(table) > 0 {
+		n := 1
+		for n < len(table) && table[n].Source == table[0].Source {
+			n++
 		}
-		// The slot in flight is finished even after Ctrl-C, so none is left open.
-		ok, text := m.moveSlot(context.WithoutCancel(ctx), byID[mv.Source], target, mv.Slot, moveOpts{verbose: true, sink: true})
+		src, slots := byID[table[0].Source], make([]int, n)
+		for i := range slots {
+			slots[i] = table[i].Slot
+		}
+		jobs = append(jobs, job{nodes: []*Node{src}, run: func(w *Manager) error {
+			return w.reshardFrom(ctx, src, target, slots)
+		}})
+		table = table[n:]
+	}
+	if err := m.runJobs(jobs, m.Opts.Parallel); err != nil {
+		return err
+	}
+	return nil
+}
+
+// reshardFrom moves slots from src to target in batches, printing
+// redis-cli's lines; Ctrl-C takes effect between batches.
+func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []int) error {
+	for len(slots) > 0 {
+		n := min(len(slots), slotBatch)
+		if ctx.Err() != nil {
+			return m.interrupted(slots[0])
+		}
+		// The slots in flight are finished even after Ctrl-C, so none is left open.
+		ok, text := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true, sink: true}, nil)
 		if !ok {
 			if text != "" {
 				m.P.Err("clusterManagerMoveSlot failed: %s\n", text)
 			}
 			return ErrReported
 		}
+		slots = slots[n:]
 	}
 	return nil
 }

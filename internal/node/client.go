@@ -267,3 +267,14 @@ func (cl *client) Transaction(ctx context.Context, cmds [][]any) ([]Result, erro
 	}
 	return out, nil
 }
+
+// DoMulti sends cmds in one round trip and returns their replies and
+// errors (it lets pkg/migrate pipeline).
+func (cl *client) DoMulti(ctx context.Context, cmds [][]any) ([]any, []error) {
+	res := cl.Pipeline(ctx, cmds)
+	out, errs := make([]any, len(res)), make([]error, len(res))
+	for i, r := range res {
+		out[i], errs[i] = r.Val, r.Err
+	}
+	return out, errs
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Conn sends one command to a node. Replies are RESP2 values (string, int64,
@@ -33,9 +34,14 @@ func (n *Node) Addr() string { return n.Host + ":" + strconv.Itoa(n.Port) }
 
 // Options of a Mover.
 type Options struct {
-	Timeout  int  // MIGRATE timeout in milliseconds (redis-cli default 60000)
-	Pipeline int  // keys per GETKEYSINSLOT and MIGRATE (redis-cli default 10)
-	Replace  bool // on BUSYKEY, replace without comparing values
+	Timeout int // MIGRATE timeout in milliseconds (redis-cli default 60000)
+	// Pipeline > 0 moves exactly that many keys per GETKEYSINSLOT and
+	// MIGRATE (redis-cli's --cluster-pipeline, default 10); 0 batches
+	// adaptively by BatchKeys and BatchBytes.
+	Pipeline   int
+	BatchKeys  int   // adaptive: keys per batch (0: DefaultBatchKeys)
+	BatchBytes int64 // adaptive: bytes per batch (0: DefaultBatchBytes)
+	Replace    bool  // on BUSYKEY, replace without comparing values
 	// Fix enables fix's handling of a slot that the source does not serve:
 	// the source is told the target owns it.
 	Fix      bool
@@ -143,19 +149,30 @@ func SetSlot(ctx context.Context, n *Node, slot int, state, id string) error {
 	return nil
 }
 
-// MigrateKeys moves every key of slot from src to dst, in batches of
-// Opts.Pipeline keys (clusterManagerMigrateKeysInSlot).
+// Default sizes of an adaptive batch (Options.Pipeline == 0).
+const (
+	DefaultBatchKeys  = 1000
+	DefaultBatchBytes = 8 << 20
+)
+
+// MigrateKeys moves every key of slot from src to dst
+// (clusterManagerMigrateKeysInSlot). With Opts.Pipeline > 0 it moves that
+// many keys per GETKEYSINSLOT and MIGRATE, as redis-cli does; with 0 it
+// fetches Opts.BatchKeys names at a time and cuts them into MIGRATE batches
+// of at most BatchKeys keys and BatchBytes bytes (sizes from MEMORY USAGE),
+// so that small keys move in large batches and a big key moves alone.
 func (m *Mover) MigrateKeys(ctx context.Context, src, dst *Node, slot int) error {
 	obs := m.obs()
-	pipeline := m.Opts.Pipeline
-	if pipeline <= 0 {
-		pipeline = 10
+	fetch := m.Opts.Pipeline
+	adaptive := fetch <= 0
+	if adaptive {
+		fetch = m.batchKeys()
 	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		v, err := src.Conn.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, pipeline)
+		v, err := src.Conn.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, fetch)
 		if err != nil {
 			if msg, ok := replyText(err); ok {
 				obs.ReplyError(src, msg)
@@ -167,14 +184,74 @@ func (m *Mover) MigrateKeys(ctx context.Context, src, dst *Node, slot int) error
 		if len(keys) == 0 {
 			return nil
 		}
-		_, err = src.Conn.Do(ctx, m.migrateArgs(dst, keys, false)...)
-		if err != nil {
-			if err := m.handleMigrateError(ctx, src, dst, slot, keys, err); err != nil {
-				return err
-			}
+		batches := [][]any{keys}
+		if adaptive {
+			batches = m.cut(ctx, src, keys)
 		}
-		obs.KeysMoved(slot, len(keys))
+		for _, batch := range batches {
+			if _, err := src.Conn.Do(ctx, m.migrateArgs(dst, batch, false)...); err != nil {
+				if err := m.handleMigrateError(ctx, src, dst, slot, batch, err); err != nil {
+					return err
+				}
+			}
+			obs.KeysMoved(slot, len(batch))
+		}
 	}
+}
+
+func (m *Mover) batchKeys() int {
+	if m.Opts.BatchKeys > 0 {
+		return m.Opts.BatchKeys
+	}
+	return DefaultBatchKeys
+}
+
+func (m *Mover) batchBytes() int64 {
+	if m.Opts.BatchBytes > 0 {
+		return m.Opts.BatchBytes
+	}
+	return DefaultBatchBytes
+}
+
+// cut splits keys into MIGRATE batches bounded by count and by bytes. Sizes
+// come from MEMORY USAGE in one round trip; a key whose size is unknown
+// counts as small.
+func (m *Mover) cut(ctx context.Context, src *Node, keys []any) [][]any {
+	cmds := make([][]any, len(keys))
+	for i, k := range keys {
+		cmds[i] = []any{"MEMORY", "USAGE", k}
+	}
+	sizes, _ := doMulti(ctx, src.Conn, cmds)
+	maxKeys, maxBytes := m.batchKeys(), m.batchBytes()
+	var out [][]any
+	start, bytes := 0, int64(0)
+	for i := range keys {
+		size, _ := sizes[i].(int64)
+		if i > start && (i-start >= maxKeys || bytes+size > maxBytes) {
+			out = append(out, keys[start:i])
+			start, bytes = i, 0
+		}
+		bytes += size
+	}
+	return append(out, keys[start:])
+}
+
+// Pipeliner is implemented by connections that can send several commands in
+// one round trip.
+type Pipeliner interface {
+	DoMulti(ctx context.Context, cmds [][]any) ([]any, []error)
+}
+
+// doMulti sends cmds in one round trip when the connection can.
+func doMulti(ctx context.Context, c Conn, cmds [][]any) ([]any, []error) {
+	if p, ok := c.(Pipeliner); ok {
+		return p.DoMulti(ctx, cmds)
+	}
+	out, errs := make([]any, len(cmds)), make([]error, len(cmds))
+	for i, cmd := range cmds {
+		out[i], errs[i] = c.Do(ctx, cmd...)
+	}
+	return out, errs
 }
 
 // handleMigrateError is redis-cli's recovery from a failed MIGRATE: BUSYKEY
@@ -320,51 +397,109 @@ type MoveOptions struct {
 	NoErrorSink bool
 }
 
+// SlotHooks are called around the key migration of each slot; redis-cli
+// prints its "Moving slot ..." line and its newline there.
+type SlotHooks struct {
+	Start func(slot int)
+	Done  func(slot int)
+}
+
 // MoveSlot moves one slot and its keys from src to dst and then tells every
 // master in others (the cluster's masters; src and dst are skipped) that dst
-// owns it (clusterManagerMoveSlot). keysDone, if set, is called once the keys
-// are moved or failed to move: redis-cli ends its "Moving slot" line there.
-func (m *Mover) MoveSlot(ctx context.Context, src, dst *Node, slot int, others []*Node, o MoveOptions, keysDone func()) error {
-	setSlot := func(n *Node, state, id string) error {
-		err := SetSlot(ctx, n, slot, state, id)
-		if err != nil && o.NoErrorSink {
-			m.obs().ReplyError(n, Text(err))
+// owns it (clusterManagerMoveSlot).
+func (m *Mover) MoveSlot(ctx context.Context, src, dst *Node, slot int, others []*Node, o MoveOptions, h SlotHooks) error {
+	_, err := m.MoveSlots(ctx, src, dst, []int{slot}, others, o, h)
+	return err
+}
+
+// MoveSlots moves several slots from src to dst with the protocol of
+// MoveSlot, one command per slot as redis-cli sends them, but pipelined: all
+// slots are opened (IMPORTING on dst, then MIGRATING on src) in one round
+// trip per node, their keys are moved slot after slot, then dst, src and
+// every other master learn the new owner, again one round trip per node.
+// Nodes save their configuration once per round trip instead of once per
+// command, which is most of the cost of moving slots with few keys.
+// It returns how many slots were moved completely.
+func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, others []*Node, o MoveOptions, h SlotHooks) (int, error) {
+	setSlots := func(n *Node, state, id string, tolerate func(string) bool) error {
+		cmds := make([][]any, len(slots))
+		for i, s := range slots {
+			cmds[i] = []any{"CLUSTER", "SETSLOT", s, state, id}
 		}
-		return err
+		_, errs := doMulti(ctx, n.Conn, cmds)
+		for _, err := range errs {
+			if err == nil {
+				continue
+			}
+			msg, ok := replyText(err)
+			if !ok {
+				return err
+			}
+			if o.NoErrorSink {
+				m.obs().ReplyError(n, msg)
+			}
+			if tolerate == nil || !tolerate(msg) {
+				return &Error{Op: "CLUSTER SETSLOT", Msg: msg}
+			}
+		}
+		return nil
 	}
 	if !o.Cold {
-		if err := setSlot(dst, "importing", src.ID); err != nil {
-			return err
+		if err := setSlots(dst, "importing", src.ID, nil); err != nil {
+			return 0, err
 		}
-		if err := setSlot(src, "migrating", dst.ID); err != nil {
-			return err
+		if err := setSlots(src, "migrating", dst.ID, nil); err != nil {
+			return 0, err
 		}
 	}
-	err := m.MigrateKeys(ctx, src, dst, slot)
-	if keysDone != nil {
-		keysDone()
+	for _, s := range slots {
+		if h.Start != nil {
+			h.Start(s)
+		}
+		err := m.MigrateKeys(ctx, src, dst, s)
+		if h.Done != nil {
+			h.Done(s)
+		}
+		if err != nil {
+			return 0, err
+		}
 	}
-	if err != nil || o.Cold {
-		return err
+	if o.Cold {
+		return len(slots), nil
 	}
-	// The target first: if it failed before learning it owns the slot, the
-	// slot would be left without an owner (redis/redis#7116).
-	if err := setSlot(dst, "node", dst.ID); err != nil {
-		return err
+	// The target first: if it failed before learning it owns the slots, they
+	// would be left without an owner (redis/redis#7116).
+	if err := setSlots(dst, "node", dst.ID, nil); err != nil {
+		return 0, err
 	}
 	// A source that just gave away its last slot may already have turned
-	// into a replica of the target (redis/redis#9223): not an error.
-	if err := setSlot(src, "node", dst.ID); err != nil && !o.NoErrorSink &&
-		!strings.HasPrefix(Text(err), "ERR Please use SETSLOT only with masters.") {
-		return err
+	// into a replica of the target (redis/redis#9223): not an error. In
+	// redis-cli's fix (no error sink) no source error stops the move.
+	if err := setSlots(src, "node", dst.ID, func(msg string) bool {
+		return o.NoErrorSink || strings.HasPrefix(msg, "ERR Please use SETSLOT only with masters.")
+	}); err != nil {
+		return 0, err
 	}
+	var rest []*Node
 	for _, n := range others {
-		if n == src || n == dst || n.ID == src.ID || n.ID == dst.ID {
-			continue
-		}
-		if err := setSlot(n, "node", dst.ID); err != nil {
-			return err
+		if n.ID != src.ID && n.ID != dst.ID {
+			rest = append(rest, n)
 		}
 	}
-	return nil
+	errs := make([]error, len(rest))
+	var wg sync.WaitGroup
+	for i, n := range rest {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = setSlots(n, "node", dst.ID, nil)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(slots), nil
 }

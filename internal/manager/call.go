@@ -1,0 +1,114 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rcluster/rcluster/internal/node"
+)
+
+// CallOptions choose the nodes call runs on and how replies are printed.
+type CallOptions struct {
+	OnlyMasters  bool // leave out the replicas
+	OnlyReplicas bool // leave out the masters (with OnlyMasters: no node at all)
+	// Delimiter separates the elements of an array reply (redis-cli's -d,
+	// a newline by default).
+	Delimiter string
+}
+
+// Call sends one command to the loaded nodes (clusterManagerCommandCall):
+// to all of them at once, then prints every reply in node order, formatted
+// as redis-cli's raw output ("Failed!" when the node gave no reply).
+func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) {
+	m.P.Info(">>> Calling")
+	for _, a := range args {
+		m.P.Plain(" %s", a)
+	}
+	m.P.Plain("\n")
+
+	var sel []*Node
+	for _, n := range m.Nodes {
+		replica := n.MasterID != ""
+		if (o.OnlyMasters && replica) || (o.OnlyReplicas && !replica) {
+			continue
+		}
+		sel = append(sel, n)
+	}
+	cmd := make([]any, len(args))
+	for i, a := range args {
+		cmd[i] = a
+	}
+	type reply struct {
+		v   any
+		err error
+	}
+	replies := make([]reply, len(sel))
+	each(len(sel), func(i int) {
+		replies[i].v, replies[i].err = sel[i].Client.Do(ctx, cmd...)
+	})
+	delim := o.Delimiter
+	for i, n := range sel {
+		r := replies[i]
+		var re *node.ReplyError
+		switch {
+		case r.err == nil:
+			m.P.Plain("%s: %s\n", n.Addr(), cString(FormatRaw(r.v, delim)))
+		case errors.As(r.err, &re):
+			m.P.Plain("%s: %s\n", n.Addr(), cString(re.Msg+"\n"))
+		default:
+			m.P.Plain("%s: Failed!\n", n.Addr())
+		}
+	}
+}
+
+// FormatRaw formats a RESP2 reply as redis-cli's raw output does
+// (cliFormatReplyRaw): nil is empty, an error is its text and a newline, a
+// string its bytes, an integer its decimal form, and the elements of an array
+// are formatted in turn and joined by delim.
+func FormatRaw(v any, delim string) string {
+	var b strings.Builder
+	formatRaw(&b, v, delim)
+	return b.String()
+}
+
+func formatRaw(b *strings.Builder, v any, delim string) {
+	switch x := v.(type) {
+	case nil:
+	case string:
+		b.WriteString(x)
+	case []byte:
+		b.Write(x)
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case bool: // RESP3 only
+		if x {
+			b.WriteString("(true)")
+		} else {
+			b.WriteString("(false)")
+		}
+	case []any:
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(delim)
+			}
+			formatRaw(b, e, delim)
+		}
+	case error: // an error inside an array (an EXEC or a script reply)
+		b.WriteString(x.Error())
+		b.WriteString("\n")
+	default:
+		fmt.Fprint(b, x)
+	}
+}
+
+// cString is what C's printf("%s") shows of s: the bytes before the first
+// NUL.
+func cString(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,45 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/rcluster/rcluster/internal/node"
+)
+
+// SetTimeout sets cluster-node-timeout on every loaded node and saves it in
+// the node's config file (clusterManagerCommandSetTimeout): CONFIG SET then
+// CONFIG REWRITE, on all nodes at once, reported in node order. A node that
+// fails is reported and counted; it does not stop the others.
+func (m *Manager) SetTimeout(ctx context.Context, ms int64) (ok, failed int) {
+	m.P.Info(">>> Reconfiguring node timeout in every cluster node...\n")
+	errs := make([]error, len(m.Nodes))
+	value := strconv.FormatInt(ms, 10)
+	each(len(m.Nodes), func(i int) {
+		c := m.Nodes[i].Client
+		if _, err := c.Do(ctx, "CONFIG", "SET", "cluster-node-timeout", value); err != nil {
+			errs[i] = err
+			return
+		}
+		_, errs[i] = c.Do(ctx, "CONFIG", "REWRITE")
+	})
+	for i, n := range m.Nodes {
+		if errs[i] == nil {
+			m.P.Warn("*** New timeout set for %s\n", n.Addr())
+			ok++
+			continue
+		}
+		// redis-cli prints the error reply, and nothing when there was no
+		// reply at all.
+		msg := ""
+		var re *node.ReplyError
+		if errors.As(errs[i], &re) {
+			msg = re.Msg
+		}
+		m.P.Err("ERR setting node-timeout for %s: %s\n", n.Addr(), msg)
+		failed++
+	}
+	m.P.Info(">>> New node timeout set. %d OK, %d ERR.\n", ok, failed)
+	return ok, failed
+}
