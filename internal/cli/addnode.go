@@ -13,6 +13,7 @@ type addNodeOptions struct {
 	newAddr, existing manager.Address
 	replica           bool
 	masterID          string
+	dryRun            bool
 	settle            time.Duration
 }
 
@@ -53,6 +54,7 @@ EXIT STATUS
 	}
 	cmd.Flags().BoolVar(&o.replica, "replica", false, "add the node as a replica (redis-cli's --cluster-slave)")
 	cmd.Flags().StringVar(&o.masterID, "master-id", "", "the master of the new replica (default: the one with the fewest replicas)")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "run every check; add nothing")
 	addSettleFlag(cmd.Flags(), &o.settle)
 	return cmd
 }
@@ -62,12 +64,16 @@ func runAddNode(ctx context.Context, f *factory, o *addNodeOptions) error {
 	defer m.Close()
 	m.P.Info(">>> Adding node %s to cluster %s\n", o.newAddr, o.existing)
 	if err := m.Load(ctx, o.existing.Host, o.existing.Port); err != nil {
-		return err
+		return f.emit(m, "add-node", nil, false, err)
 	}
 	if !m.Check(ctx, false) {
-		return manager.ErrReported
+		return f.emit(m, "add-node", nil, false, manager.ErrReported)
 	}
-	return m.AddNode(ctx, o.newAddr, manager.AddNodeOptions{
-		Replica: o.replica, MasterID: o.masterID, SettleTimeout: o.settle,
+	err := m.AddNode(ctx, o.newAddr, manager.AddNodeOptions{
+		Replica: o.replica, MasterID: o.masterID, SettleTimeout: o.settle, DryRun: o.dryRun,
 	})
+	if err == nil && o.dryRun {
+		f.dryRunNote()
+	}
+	return f.emitChange(ctx, m, "add-node", o.existing, o.dryRun, err)
 }

@@ -48,11 +48,11 @@ func runCheck(ctx context.Context, f *factory, o *checkOptions) error {
 	m := f.manager(manager.Options{SearchMultipleOwners: o.searchMultipleOwners})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "", nil, false, err)
 	}
 	m.ShowClusterInfo(ctx)
 	if !m.Check(ctx, false) {
-		return manager.ErrReported
+		return f.emit(m, "", nil, false, manager.ErrReported)
 	}
-	return nil
+	return f.emit(m, "", nil, true, nil)
 }

@@ -14,6 +14,7 @@ type createOptions struct {
 	addrs       []manager.Address
 	replicas    int
 	joinTimeout time.Duration
+	dryRun      bool
 }
 
 func newCreateCmd(f *factory, runF func(context.Context, *createOptions) error) *cobra.Command {
@@ -57,14 +58,19 @@ EXIT STATUS
 	}
 	cmd.Flags().IntVar(&o.replicas, "replicas", 0, "replicas per master")
 	cmd.Flags().DurationVar(&o.joinTimeout, "join-timeout", 2*time.Minute, "how long to wait for the nodes to join and settle")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "check the nodes and print the plan; change nothing")
 	return cmd
 }
 
 func runCreate(ctx context.Context, f *factory, o *createOptions) error {
 	m := f.manager(manager.Options{})
-	co := manager.CreateOptions{Replicas: o.replicas, JoinTimeout: o.joinTimeout}
+	co := manager.CreateOptions{Replicas: o.replicas, JoinTimeout: o.joinTimeout, DryRun: o.dryRun}
 	if !f.global.yes {
 		co.Confirm = f.prompter().Confirm
 	}
-	return m.Create(ctx, o.addrs, co)
+	err := m.Create(ctx, o.addrs, co)
+	if o.dryRun && err == nil {
+		f.dryRunNote()
+	}
+	return f.emitChange(ctx, m, "create", o.addrs[0], o.dryRun, err)
 }

@@ -12,6 +12,7 @@ import (
 type delNodeOptions struct {
 	addr   manager.Address
 	id     string
+	dryRun bool
 	settle time.Duration
 }
 
@@ -47,6 +48,7 @@ EXIT STATUS
 			return runDelNode(cmd.Context(), f, o)
 		},
 	}
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "run every check; remove nothing")
 	addSettleFlag(cmd.Flags(), &o.settle)
 	return cmd
 }
@@ -56,7 +58,11 @@ func runDelNode(ctx context.Context, f *factory, o *delNodeOptions) error {
 	defer m.Close()
 	m.P.Info(">>> Removing node %s from cluster %s\n", o.id, o.addr)
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "del-node", nil, false, err)
 	}
-	return m.DelNode(ctx, o.id, o.settle)
+	err := m.DelNode(ctx, o.id, o.settle, o.dryRun)
+	if err == nil && o.dryRun {
+		f.dryRunNote()
+	}
+	return f.emitChange(ctx, m, "del-node", o.addr, o.dryRun, err)
 }

@@ -13,6 +13,7 @@ type fixOptions struct {
 	addr                 manager.Address
 	searchMultipleOwners bool
 	withUnreachable      bool
+	dryRun               bool
 	migration            migrationOptions
 }
 
@@ -52,6 +53,7 @@ EXIT STATUS
 	}
 	cmd.Flags().BoolVar(&o.searchMultipleOwners, "search-multiple-owners", false, "also repair slots with keys on more than one master")
 	cmd.Flags().BoolVar(&o.withUnreachable, "fix-with-unreachable-masters", false, "repair even though some masters cannot be reached (may lose data)")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "only check and report what needs fixing; change nothing")
 	o.migration.addFlags(cmd.Flags())
 	return cmd
 }
@@ -59,7 +61,7 @@ EXIT STATUS
 func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 	m := f.manager(manager.Options{
 		SearchMultipleOwners: o.searchMultipleOwners,
-		Fix:                  true,
+		Fix:                  !o.dryRun,
 		FixWithUnreachable:   o.withUnreachable,
 		Migrate:              f.migrate(o.migration),
 	})
@@ -68,11 +70,17 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 		m.Confirm = f.prompter().Confirm
 	}
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "fix", nil, false, err)
 	}
 	m.ShowClusterInfo(ctx)
+	var err error
 	if !m.Check(ctx, false) {
-		return manager.ErrReported
+		err = manager.ErrReported
+	} else if !o.dryRun {
+		err = m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
 	}
-	return m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
+	if o.dryRun {
+		f.dryRunNote()
+	}
+	return f.emitChange(ctx, m, "fix", o.addr, o.dryRun, err)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -27,6 +28,7 @@ type globalOptions struct {
 	yes            bool
 	connectTimeout float64
 	passGiven      bool
+	output         string
 }
 
 func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
@@ -37,6 +39,7 @@ func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.noAuthWarning, "no-auth-warning", false, "do not warn about a password given on the command line")
 	fs.BoolVar(&g.yes, "yes", false, "answer yes to confirmation prompts (also REDISCLI_CLUSTER_YES=1)")
 	fs.Float64VarP(&g.connectTimeout, "connect-timeout", "t", 0, "connection timeout in seconds (0: 10s)")
+	fs.StringVarP(&g.output, "output", "o", "text", "output format: text (redis-cli's) or json (see docs/json.md)")
 }
 
 // prepare applies the environment and the password prompt after parsing.
@@ -58,6 +61,9 @@ func (f *factory) prepare() error {
 			return err
 		}
 		g.pass = pw
+	}
+	if g.output != "text" && g.output != "json" {
+		return &usageError{fmt.Sprintf("invalid --output %q: use text or json", g.output)}
 	}
 	if g.connectTimeout < 0 {
 		fmt.Fprint(f.IO.ErrOut, "Invalid connection timeout for -t.\n")
@@ -82,12 +88,49 @@ func (f *factory) readPassword(msg string) (string, error) {
 	return line, nil
 }
 
+// printer writes redis-cli's text to stdout; with -o json the text is kept
+// aside (it becomes the "error" of a failed run) and stdout gets one JSON
+// document instead.
 func (f *factory) printer() *report.Printer {
+	if f.json() {
+		return &report.Printer{Out: &f.text, ErrOut: f.IO.ErrOut}
+	}
 	return &report.Printer{Out: f.IO.Out, ErrOut: f.IO.ErrOut, Color: f.IO.Color}
 }
 
+// prompter asks on stdout, or on stderr when stdout carries JSON.
 func (f *factory) prompter() *prompt.Prompter {
-	return &prompt.Prompter{In: f.IO.Reader(), Out: f.IO.Out}
+	out := f.IO.Out
+	if f.json() {
+		out = f.IO.ErrOut
+	}
+	return &prompt.Prompter{In: f.IO.Reader(), Out: out}
+}
+
+func (f *factory) json() bool { return f.global.output == "json" }
+
+// emit ends a command run with -o json: the cluster document (with the
+// command's plan, if any) when the cluster was loaded, an error document
+// otherwise. It returns err unchanged, so the exit code stays the text one.
+func (f *factory) emit(m *manager.Manager, command string, plan any, ok bool, err error) error {
+	if !f.json() {
+		return err
+	}
+	if len(m.Nodes) == 0 {
+		msg := strings.TrimSpace(f.text.String())
+		if msg == "" {
+			msg = "failed: see standard error"
+		}
+		report.WriteJSON(f.IO.Out, report.ErrorDoc{OK: false, Error: msg})
+		return err
+	}
+	doc := m.Doc(ok && err == nil)
+	if command == "" {
+		report.WriteJSON(f.IO.Out, doc)
+	} else {
+		report.WriteJSON(f.IO.Out, report.ResultDoc{Command: command, OK: ok && err == nil, Plan: plan, Cluster: &doc})
+	}
+	return err
 }
 
 // dialer returns the connection factory configured by the global flags.
@@ -206,4 +249,38 @@ func (f *factory) migrate(o migrationOptions) migrate.Options {
 // parseOneHost parses a single "host:port" word with redis-cli's message.
 func (f *factory) parseOneHost(arg string) (manager.Address, error) {
 	return f.parseHostArgs([]string{arg})
+}
+
+// emitChange ends a command that changes the cluster, with -o json: the
+// plan, and the cluster as it is afterwards, loaded again through addr
+// (as planned, without reloading, on a dry run or a failure).
+func (f *factory) emitChange(ctx context.Context, m *manager.Manager, command string, addr manager.Address, dryRun bool, err error) error {
+	if !f.json() {
+		return err
+	}
+	if err == nil && !dryRun {
+		after := f.manager(manager.Options{})
+		defer after.Close()
+		if after.Load(ctx, addr.Host, addr.Port) == nil {
+			after.ShowClusterInfo(ctx)
+			ok := after.Check(ctx, true)
+			doc := after.Doc(ok)
+			return f.write(report.ResultDoc{Command: command, OK: true, Plan: m.Plan, Cluster: &doc}, err)
+		}
+	}
+	if len(m.Nodes) == 0 {
+		return f.emit(m, command, m.Plan, false, err)
+	}
+	doc := m.Doc(err == nil)
+	return f.write(report.ResultDoc{Command: command, OK: err == nil, DryRun: dryRun, Plan: m.Plan, Cluster: &doc}, err)
+}
+
+func (f *factory) write(v any, err error) error {
+	report.WriteJSON(f.IO.Out, v)
+	return err
+}
+
+// dryRunNote tells on stderr that nothing was changed.
+func (f *factory) dryRunNote() {
+	fmt.Fprint(f.IO.ErrOut, "Dry run: nothing was changed.\n")
 }

@@ -44,8 +44,8 @@ func runInfo(ctx context.Context, f *factory, o *infoOptions) error {
 	m := f.manager(manager.Options{})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "", nil, false, err)
 	}
 	m.ShowClusterInfo(ctx)
-	return nil
+	return f.emit(m, "", nil, true, nil)
 }

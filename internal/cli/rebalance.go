@@ -65,6 +65,7 @@ EXIT STATUS
 	cmd.Flags().Float64Var(&o.threshold, "threshold", 2, "rebalance only if a node is off by more than this percentage")
 	cmd.Flags().BoolVar(&o.useEmptyMasters, "use-empty-masters", false, "give slots to masters that have none")
 	cmd.Flags().BoolVar(&o.simulate, "simulate", false, "print the moves without making them")
+	cmd.Flags().BoolVar(&o.simulate, "dry-run", false, "the same as --simulate")
 	cmd.Flags().BoolVar(&o.verbose, "verbose", false, "print every node's balance")
 	o.migration.addFlags(cmd.Flags())
 	return cmd
@@ -74,14 +75,14 @@ func runRebalance(ctx context.Context, f *factory, o *rebalanceOptions) error {
 	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "rebalance", nil, false, err)
 	}
 	err := m.Rebalance(ctx, manager.RebalanceOptions{
 		Weights: o.weights, Threshold: o.threshold, UseEmptyMasters: o.useEmptyMasters,
 		Simulate: o.simulate, Verbose: o.verbose,
 	})
-	if err != nil || o.simulate {
-		return err
+	if err == nil && !o.simulate {
+		err = m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
 	}
-	return m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
+	return f.emitChange(ctx, m, "rebalance", o.addr, o.simulate, err)
 }

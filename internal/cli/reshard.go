@@ -15,6 +15,7 @@ type reshardOptions struct {
 	from      []string
 	to        string
 	slots     int
+	dryRun    bool
 	migration migrationOptions
 }
 
@@ -52,6 +53,7 @@ EXIT STATUS
 	cmd.Flags().StringArrayVar(&o.from, "from", nil, "source node IDs (comma-separated or repeated), or all")
 	cmd.Flags().StringVar(&o.to, "to", "", "the receiving node ID")
 	cmd.Flags().IntVar(&o.slots, "slots", 0, "number of slots to move (1 to 16384)")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the plan; move nothing")
 	o.migration.addFlags(cmd.Flags())
 	return cmd
 }
@@ -81,19 +83,21 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "reshard", nil, false, err)
 	}
 	m.Check(ctx, false)
 	if len(m.Errors) > 0 {
 		m.P.Stderr("*** Please fix your cluster problems before resharding\n")
-		return manager.ErrReported
+		return f.emit(m, "reshard", nil, false, manager.ErrReported)
 	}
 	p := f.prompter()
 	err := m.Reshard(ctx, manager.ReshardOptions{
-		Slots: o.slots, To: o.to, From: splitIDs(o.from), Yes: f.global.yes, Ask: p.Ask,
+		Slots: o.slots, To: o.to, From: splitIDs(o.from), Yes: f.global.yes || o.dryRun, Ask: p.Ask, DryRun: o.dryRun,
 	})
-	if err != nil {
-		return err
+	if err == nil && o.dryRun {
+		f.dryRunNote()
+	} else if err == nil {
+		err = m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
 	}
-	return m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
+	return f.emitChange(ctx, m, "reshard", o.addr, o.dryRun, err)
 }

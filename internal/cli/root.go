@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -34,9 +35,6 @@ func newRootCmd(f *factory) *cobra.Command {
 		Version:       version.String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		CompletionOptions: cobra.CompletionOptions{
-			HiddenDefaultCmd: true,
-		},
 	}
 	root.SetVersionTemplate("rcluster {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
@@ -53,6 +51,11 @@ func newRootCmd(f *factory) *cobra.Command {
 		newRebalanceCmd(f, nil),
 		newAddNodeCmd(f, nil),
 		newDelNodeCmd(f, nil),
+		newCallCmd(f, nil),
+		newSetTimeoutCmd(f, nil),
+		newImportCmd(f, nil),
+		newBackupCmd(f, nil),
+		newLocalCmd(f),
 	)
 	// An unknown subcommand is a usage error.
 	root.Args = func(_ *cobra.Command, args []string) error {
@@ -86,4 +89,5 @@ type factory struct {
 	// one that replays captured replies.
 	NewDialer func(node.Options) node.Dialer
 	global    globalOptions
+	text      bytes.Buffer // redis-cli's text, kept aside with -o json
 }

@@ -13,6 +13,8 @@ type AddNodeOptions struct {
 	MasterID string
 	// SettleTimeout bounds the waits for the node to join and settle.
 	SettleTimeout time.Duration
+	// DryRun stops after every check: nothing is written.
+	DryRun bool
 }
 
 // AddNode joins an empty node to the loaded (and checked) cluster, as a
@@ -47,6 +49,14 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 		return ErrReported
 	}
 	m.Nodes = append(m.Nodes, nn)
+	role, masterAddr := "master", ""
+	if master != nil {
+		role, masterAddr = "replica", master.Addr()
+	}
+	m.Plan = map[string]string{"node": nn.Addr(), "role": role, "master": masterAddr}
+	if o.DryRun {
+		return nil
+	}
 	if master == nil {
 		if err := m.copyFunctions(ctx, entry, nn); err != nil {
 			return err

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 		sizes[i].n, sizes[i].err = node.Int(masters[i].Client.Do(ctx, "DBSIZE"))
 	})
 	var keys int64
+	m.Keys = map[*Node]int64{}
 	for i, n := range masters {
 		if err := sizes[i].err; err != nil {
 			m.P.ReplyError(n.Addr(), replyText(err))
@@ -43,6 +45,7 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 		m.P.Plain("%s (%.8s...) -> %d keys | %d slots | %d slaves.\n",
 			n.Addr(), n.ID, sizes[i].n, n.Slots.Count(), replicas)
 		keys += sizes[i].n
+		m.Keys[n] = sizes[i].n
 	}
 	m.P.Success("[OK] %d keys in %d masters.\n", keys, len(masters))
 	m.P.Plain("%.2f keys per slot on average.\n", float64(float32(keys)/float32(cluster.NumSlots)))
@@ -106,6 +109,7 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 	}
 	if !m.IsConfigConsistent(ctx) {
 		m.onError("[ERR] Nodes don't agree about configuration!")
+		m.problem("nodes_disagree", "nodes don't agree about the slots configuration", "", nil, nil)
 		result = false
 	} else {
 		m.P.Success("[OK] All nodes agree about slots configuration.\n")
@@ -127,6 +131,11 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 				open.Add(slots[i])
 			}
 			m.onError("[WARNING] Node " + n.Addr() + " has slots in " + kind.state + " state " + strings.Join(slots, ",") + ".")
+			nums := make([]int, len(kind.peers))
+			for i, p := range kind.peers {
+				nums[i] = p.Slot
+			}
+			m.problem("open_slots", "node "+n.Addr()+" has slots in "+kind.state+" state", n.Addr(), nums, nil)
 		}
 	}
 	if open.Len() > 0 {
@@ -154,6 +163,14 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 		m.P.Success("[OK] All %d slots covered.\n", cluster.NumSlots)
 	} else {
 		m.onError("[ERR] Not all 16384 slots are covered by nodes.\n")
+		var missing cluster.SlotSet
+		for s := 0; s < cluster.NumSlots; s++ {
+			if !covered.Has(s) {
+				missing.Add(s)
+			}
+		}
+		m.Problems = append(m.Problems, report.Problem{Kind: "uncovered_slots",
+			Message: "not all 16384 slots are covered by nodes", Ranges: report.Ranges(&missing)})
 		result = false
 		if m.Opts.Fix {
 			if fixed := m.FixSlotsCoverage(ctx, &covered); fixed > 0 {
@@ -201,6 +218,11 @@ func (m *Manager) checkMultipleOwners(ctx context.Context) bool {
 		ok = false
 		remaining++
 		m.P.Err("[WARNING] Slot %d has %d owners:\n", slot, len(owners))
+		var addrs []string
+		for _, n := range owners {
+			addrs = append(addrs, n.Addr())
+		}
+		m.problem("multiple_owners", fmt.Sprintf("slot %d has %d owners", slot, len(owners)), "", []int{slot}, addrs)
 		for _, n := range owners {
 			m.P.Err("    %s\n", n.Addr())
 		}
@@ -244,4 +266,34 @@ func keysOutsideOwned(ctx context.Context, n *Node) cluster.SlotSet {
 		slots = slots[k:]
 	}
 	return out
+}
+
+func (m *Manager) problem(kind, msg, node string, slots []int, nodes []string) {
+	m.Problems = append(m.Problems, report.Problem{Kind: kind, Message: msg, Node: node, Slots: slots, Nodes: nodes})
+}
+
+// Doc describes the loaded cluster and what was found, for -o json.
+func (m *Manager) Doc(ok bool) report.ClusterDoc {
+	d := report.ClusterDoc{OK: ok, Nodes: []report.NodeDoc{}, Problems: m.Problems}
+	if d.Problems == nil {
+		d.Problems = []report.Problem{}
+	}
+	if len(m.Nodes) > 0 {
+		d.Entry = m.Nodes[0].Addr()
+	}
+	var covered cluster.SlotSet
+	for _, n := range m.Nodes {
+		var keys *int64
+		if k, ok := m.Keys[n]; ok {
+			keys = &k
+			d.Keys += k
+		}
+		if !n.Slave {
+			d.Masters++
+		}
+		covered.Union(&n.Slots)
+		d.Nodes = append(d.Nodes, report.NodeOf(n.Node, keys))
+	}
+	d.Covered = covered.Count()
+	return d
 }

@@ -28,6 +28,8 @@ type CreateOptions struct {
 	Confirm func(msg string) bool
 	// JoinTimeout bounds the wait for the nodes to join and settle.
 	JoinTimeout time.Duration
+	// DryRun stops after the plan: nothing is written.
+	DryRun bool
 }
 
 // Create builds a new cluster out of empty nodes, as redis-cli's create
@@ -58,7 +60,9 @@ func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) 
 		return err
 	}
 	m.printCreatePlan(p)
-
+	if o.DryRun {
+		return nil
+	}
 	if o.Confirm != nil && !o.Confirm("Can I set the above configuration?") {
 		return nil // redis-cli exits 0 when the plan is declined
 	}
@@ -104,12 +108,17 @@ func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 			m.P.Warn("[WARNING] Some slaves of the same master are in the same host\n")
 		}
 	}
+	doc := report.CreatePlanDoc{Masters: []report.CreateMaster{}, Replicas: []report.CreateReplica{}}
 	for i, n := range m.Nodes {
 		if mi := p.MasterOf[i]; mi >= 0 {
 			n.MasterID = m.Nodes[mi].ID
+			doc.Replicas = append(doc.Replicas, report.CreateReplica{Address: n.Addr(), Master: m.Nodes[mi].Addr()})
+		} else if n.Slots.Count() > 0 {
+			doc.Masters = append(doc.Masters, report.CreateMaster{Address: n.Addr(), Slots: report.Ranges(&n.Slots)})
 		}
 		m.P.Plain("%s\n", report.NodeBlock(n.Node, 0, true))
 	}
+	m.Plan = doc
 }
 
 // validateNew connects to every node and checks, before anything is

@@ -10,7 +10,7 @@ import (
 // its replicas move to other masters, every other node forgets it, and the
 // node itself is reset. Unlike redis-cli, a node that is down or unreachable
 // can be removed too: every reachable node forgets it.
-func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration) error {
+func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, dryRun bool) error {
 	target := m.NodeByID(id)
 	if target == nil {
 		if !m.knownUnreachable(id) {
@@ -21,6 +21,10 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration) 
 	} else if target.Slots.Count() != 0 {
 		m.P.Err("[ERR] Node %s is not empty! Reshard data away and try again.\n", target.Addr())
 		return ErrReported
+	}
+	m.Plan = map[string]string{"node_id": id}
+	if dryRun {
+		return nil
 	}
 	m.P.Info(">>> Sending CLUSTER FORGET messages to the cluster...\n")
 	var rest []*Node

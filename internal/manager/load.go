@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 )
 
@@ -136,6 +137,8 @@ func (m *Manager) LoadFrom(ctx context.Context, entry *Node) error {
 			if !f.Slave {
 				m.UnreachableMasters++
 			}
+			m.Problems = append(m.Problems, report.Problem{Kind: "unreachable_node", Node: f.Addr(),
+				Message: "node " + f.Addr() + " (" + f.ID + ") could not be loaded: " + strings.Join(f.Flags, ",")})
 			if f.Client != nil {
 				f.Client.Close()
 			}

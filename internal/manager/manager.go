@@ -48,6 +48,12 @@ type Manager struct {
 	// EntryView is the entry node's CLUSTER NODES, including the nodes that
 	// could not be loaded.
 	EntryView []*cluster.Line
+	// Keys holds every master's DBSIZE once ShowClusterInfo ran.
+	Keys map[*Node]int64
+	// Problems is what loading and checking found, for -o json.
+	Problems []report.Problem
+	// Plan is what the command planned, for -o json.
+	Plan any
 	// Confirm asks fix's questions; nil answers yes (--yes).
 	Confirm func(msg string) bool
 	// Aborted is set when a fixer stopped the run, as redis-cli's exit(1).

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
@@ -76,6 +78,12 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 			m.P.Plain("%s balance is %d slots\n", involved[i].Addr(), p.Balances[i])
 		}
 	}
+	doc := report.MovePlanDoc{Moves: []report.MoveDoc{}}
+	for _, mv := range p.Moves {
+		set := cluster.SlotsOf(mv.Slots...)
+		doc.Moves = append(doc.Moves, report.MoveDoc{From: involved[mv.From].ID, To: involved[mv.To].ID, Count: mv.Count, Slots: report.Ranges(&set)})
+	}
+	m.Plan = doc
 	// Moves between disjoint pairs run at once; the output stays in plan order.
 	jobs := make([]job, len(p.Moves))
 	for i, mv := range p.Moves {

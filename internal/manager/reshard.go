@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
@@ -16,6 +17,8 @@ type ReshardOptions struct {
 	To    string
 	From  []string // node IDs or "all"
 	Yes   bool
+	// DryRun stops after the plan: nothing is moved.
+	DryRun bool
 	// Ask prints a question and reads the answer; it fails at end of input.
 	Ask func(q string) (string, error)
 }
@@ -113,8 +116,24 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	}
 	table := plan.ReshardTable(in, slots)
 	m.P.Plain("  Resharding plan:\n")
+	perSource := map[string]*cluster.SlotSet{}
+	var order []string
 	for _, mv := range table {
 		m.P.Plain("    Moving slot %d from %s\n", mv.Slot, mv.Source)
+		if perSource[mv.Source] == nil {
+			perSource[mv.Source] = &cluster.SlotSet{}
+			order = append(order, mv.Source)
+		}
+		perSource[mv.Source].Add(mv.Slot)
+	}
+	doc := report.MovePlanDoc{Moves: []report.MoveDoc{}}
+	for _, id := range order {
+		set := perSource[id]
+		doc.Moves = append(doc.Moves, report.MoveDoc{From: id, To: target.ID, Count: set.Count(), Slots: report.Ranges(set)})
+	}
+	m.Plan = doc
+	if o.DryRun {
+		return nil
 	}
 	if !o.Yes {
 		a, err := o.Ask("Do you want to proceed with the proposed reshard plan (yes/no)? ")
