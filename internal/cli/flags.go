@@ -149,6 +149,24 @@ func (f *factory) manager(o manager.Options) *manager.Manager {
 	return manager.New(f.printer(), f.dialer(), o)
 }
 
+// progress returns the progress bar the --progress setting asks for, or nil.
+// In auto mode the bar appears only when stderr is a terminal and stdout is
+// not the same terminal, so it never mixes with redis-cli's text.
+func (f *factory) progress(mode string) (*report.Progress, error) {
+	switch mode {
+	case "always":
+	case "auto":
+		if !f.IO.ErrTTY || f.IO.OutTTY {
+			return nil, nil
+		}
+	case "never":
+		return nil, nil
+	default:
+		return nil, &usageError{fmt.Sprintf("invalid --progress %q: use auto, always or never", mode)}
+	}
+	return report.NewProgress(f.IO.ErrOut), nil
+}
+
 // errWrongArgs is redis-cli's message for a wrong number of arguments.
 func (f *factory) errWrongArgs() error {
 	fmt.Fprint(f.IO.ErrOut, "[ERR] Wrong number of arguments for specified --cluster sub command\n")
@@ -216,6 +234,7 @@ type migrationOptions struct {
 	batchBytes int64
 	replace    bool
 	parallel   int
+	progress   string
 	settle     time.Duration
 }
 
@@ -226,6 +245,7 @@ func (o *migrationOptions) addFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.batchBytes, "batch-bytes", migrate.DefaultBatchBytes, "without --pipeline: at most this many bytes per MIGRATE (a bigger key moves alone)")
 	fs.BoolVar(&o.replace, "replace", false, "replace keys that already exist on the target")
 	fs.IntVar(&o.parallel, "parallel", 4, "moves between different nodes that may run at once (the output stays redis-cli's)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal and stdout is not), always, never")
 	addSettleFlag(fs, &o.settle)
 }
 

@@ -72,12 +72,17 @@ EXIT STATUS
 }
 
 func runRebalance(ctx context.Context, f *factory, o *rebalanceOptions) error {
+	bar, err := f.progress(o.migration.progress)
+	if err != nil {
+		return err
+	}
 	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
+	m.Progress = bar
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "rebalance", nil, false, err)
 	}
-	err := m.Rebalance(ctx, manager.RebalanceOptions{
+	err = m.Rebalance(ctx, manager.RebalanceOptions{
 		Weights: o.weights, Threshold: o.threshold, UseEmptyMasters: o.useEmptyMasters,
 		Simulate: o.simulate, Verbose: o.verbose,
 	})

@@ -80,7 +80,12 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 		f.IO.ErrOut.Write([]byte("*** The number of slots must be between 1 and 16384.\n"))
 		return &exitError{ExitFailure}
 	}
+	bar, err := f.progress(o.migration.progress)
+	if err != nil {
+		return err
+	}
 	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
+	m.Progress = bar
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "reshard", nil, false, err)
@@ -91,7 +96,7 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 		return f.emit(m, "reshard", nil, false, manager.ErrReported)
 	}
 	p := f.prompter()
-	err := m.Reshard(ctx, manager.ReshardOptions{
+	err = m.Reshard(ctx, manager.ReshardOptions{
 		Slots: o.slots, To: o.to, From: splitIDs(o.from), Yes: f.global.yes || o.dryRun, Ask: p.Ask, DryRun: o.dryRun,
 	})
 	if err == nil && o.dryRun {

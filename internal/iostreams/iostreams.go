@@ -23,6 +23,8 @@ type IOStreams struct {
 	Color bool
 	// ErrTTY reports whether stderr is a terminal (progress bars go there).
 	ErrTTY bool
+	// OutTTY reports whether stdout is a terminal.
+	OutTTY bool
 
 	in *bufio.Reader
 }
@@ -35,6 +37,7 @@ func System() *IOStreams {
 		ErrOut: os.Stderr,
 		Color:  ColorFromEnv(os.Getenv),
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 	}
 }
 

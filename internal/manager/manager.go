@@ -52,6 +52,8 @@ type Manager struct {
 	Keys map[*Node]int64
 	// Problems is what loading and checking found, for -o json.
 	Problems []report.Problem
+	// Progress, when set, shows a progress bar of slot moves on a terminal.
+	Progress *report.Progress
 	// Plan is what the command planned, for -o json.
 	Plan any
 	// Confirm asks fix's questions; nil answers yes (--yes).

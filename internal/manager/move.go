@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 
+	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/migrate"
 )
 
@@ -49,6 +50,7 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 			if !o.quiet {
 				m.P.Plain("\n")
 			}
+			m.Progress.Slot()
 			if each != nil {
 				each(slot)
 			}
@@ -75,6 +77,7 @@ type printObserver struct {
 }
 
 func (o *printObserver) KeysMoved(_, n int) {
+	o.m.Progress.Keys(n)
 	if o.dots {
 		for i := 0; i < n; i++ {
 			o.m.P.Plain(".")
@@ -112,4 +115,27 @@ func (o *printObserver) ReplyError(n *migrate.Node, msg string) { o.m.P.ReplyErr
 func (o *printObserver) MigrateFailed(src *migrate.Node, msg string) {
 	o.m.P.Plain("\n")
 	o.m.P.ReplyError(src.Addr(), msg)
+}
+
+// startProgress starts the progress bar for moves, counting their keys
+// (one pipelined COUNTKEYSINSLOT per source).
+func (m *Manager) startProgress(ctx context.Context, label string, moves map[*Node][]int) {
+	if m.Progress == nil {
+		return
+	}
+	slots := 0
+	var keys int64
+	for n, ss := range moves {
+		slots += len(ss)
+		cmds := make([][]any, len(ss))
+		for i, s := range ss {
+			cmds[i] = []any{"CLUSTER", "COUNTKEYSINSLOT", s}
+		}
+		for _, r := range node.Pipeline(ctx, n.Client, cmds) {
+			if c, ok := r.Val.(int64); ok {
+				keys += c
+			}
+		}
+	}
+	m.Progress.Start(label, slots, keys)
 }

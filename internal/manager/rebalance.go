@@ -84,6 +84,14 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 		doc.Moves = append(doc.Moves, report.MoveDoc{From: involved[mv.From].ID, To: involved[mv.To].ID, Count: mv.Count, Slots: report.Ranges(&set)})
 	}
 	m.Plan = doc
+	if !o.Simulate {
+		moves := map[*Node][]int{}
+		for _, mv := range p.Moves {
+			moves[involved[mv.From]] = append(moves[involved[mv.From]], mv.Slots...)
+		}
+		m.startProgress(ctx, "rebalance", moves)
+		defer m.Progress.Done()
+	}
 	// Moves between disjoint pairs run at once; the output stays in plan order.
 	jobs := make([]job, len(p.Moves))
 	for i, mv := range p.Moves {

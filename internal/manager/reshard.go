@@ -144,6 +144,12 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	// One job per source: sources move their slots to the target at once,
 	// the output stays in plan order.
 	var jobs []job
+	moves := map[*Node][]int{}
+	for _, mv := range table {
+		moves[byID[mv.Source]] = append(moves[byID[mv.Source]], mv.Slot)
+	}
+	m.startProgress(ctx, "reshard", moves)
+	defer m.Progress.Done()
 	for len(table) > 0 {
 		n := 1
 		for n < len(table) && table[n].Source == table[0].Source {
