@@ -3,8 +3,10 @@ GO ?= go
 LDFLAGS := -X github.com/rcluster/rcluster/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev) \
            -X github.com/rcluster/rcluster/internal/version.Commit=$(shell git rev-parse HEAD 2>/dev/null || echo unknown) \
            -X github.com/rcluster/rcluster/internal/version.Date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+# First port of the demo cluster (six nodes: DEMO_PORT to DEMO_PORT+5).
+DEMO_PORT ?= 7000
 
-.PHONY: build test demo clean
+.PHONY: build test demo demo-down docs clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o rcluster ./cmd/rcluster
@@ -13,10 +15,19 @@ build:
 test:
 	$(GO) test -race -count=1 -timeout 60m ./...
 
-# Start six local nodes, create a cluster on them with rcluster and check it.
+# Start six local redis-server nodes in .rcluster-local, create a cluster on
+# them (rcluster local up) and check it.
 demo: build
-	./scripts/demo.sh
+	./rcluster local up --port $(DEMO_PORT)
+	./rcluster check 127.0.0.1:$(DEMO_PORT)
 
-clean:
-	rm -f rcluster
-	./scripts/demo.sh down 2>/dev/null || true
+# Stop exactly the nodes demo started.
+demo-down:
+	@if [ -x ./rcluster ]; then ./rcluster local down; else $(GO) run ./cmd/rcluster local down; fi
+
+# Regenerate docs/commands and docs/man from the command tree.
+docs:
+	$(GO) run ./internal/gendocs
+
+clean: demo-down
+	rm -rf rcluster dist .rcluster-local

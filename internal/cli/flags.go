@@ -62,6 +62,9 @@ func (f *factory) prepare() error {
 		}
 		g.pass = pw
 	}
+	if g.output == "" {
+		g.output = "text"
+	}
 	if g.output != "text" && g.output != "json" {
 		return &usageError{fmt.Sprintf("invalid --output %q: use text or json", g.output)}
 	}

@@ -161,8 +161,11 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 	for {
 		c, err := r.ReadByte()
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			m.P.Stderr("Error reading bulk length while SYNCing\n")
-			return m.ioEnd(ctx)
+			return ErrReported
 		}
 		if c == '\n' {
 			if len(line) > 0 {
@@ -209,8 +212,11 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 			if err == nil {
 				continue
 			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			m.P.Stderr("I/O Error reading RDB payload from socket\n")
-			return m.ioEnd(ctx)
+			return ErrReported
 		}
 		if nw, err := f.Write(buf[:nr]); err != nil || nw != nr {
 			msg := "short write"
@@ -250,15 +256,6 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 		return ErrReported
 	}
 	return nil
-}
-
-// ioEnd is the result of a failed read: the interruption when the run was
-// interrupted, otherwise a reported failure.
-func (m *Manager) ioEnd(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return ErrReported
 }
 
 // replicationConn opens a raw connection to n for SYNC (go-redis cannot

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
@@ -217,6 +218,9 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 					return -1
 				}
 				target.Slots.Add(s)
+				// The target refuses the keys (CLUSTERDOWN) until it has heard
+				// who covers the slots fixed just before; redis-cli races here.
+				m.waitStateOK(ctx, target, 10*time.Second)
 				for _, src := range withKeys[s] {
 					if src == target {
 						continue
@@ -237,6 +241,20 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 		}
 	}
 	return fixed
+}
+
+// waitStateOK waits, at most d, until n reports cluster_state:ok.
+func (m *Manager) waitStateOK(ctx context.Context, n *Node, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		info, err := node.Str(n.Client.Do(ctx, "CLUSTER", "INFO"))
+		if v, _ := node.InfoField(info, "cluster_state"); err != nil || v == "ok" {
+			return
+		}
+		if sleep(ctx, pollInterval) != nil {
+			return
+		}
+	}
 }
 
 // leastSlotsMaster picks the master that covers an uncovered slot without

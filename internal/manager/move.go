@@ -20,20 +20,24 @@ func (n *Node) mig() *migrate.Node {
 	return &migrate.Node{ID: n.ID, Host: n.Host, Port: n.Port, Conn: n.Client}
 }
 
-// slotBatch is how many slots of one source and target move together
-// (pipelined SETSLOTs); Ctrl-C takes effect between batches.
-const slotBatch = 64
+// slotBatch is how many slots of one source and target are opened and
+// closed together (pipelined SETSLOTs). A crash leaves at most this many
+// slots open, for fix to close.
+const slotBatch = 32
 
 // moveSlot moves one slot from src to dst and returns the collected error
 // text on failure (redis-cli's err sink; "" when there was none).
 func (m *Manager) moveSlot(ctx context.Context, src, dst *Node, slot int, o moveOpts) (ok bool, errText string) {
-	return m.moveSlots(ctx, src, dst, []int{slot}, o, nil)
+	_, err := m.moveSlots(ctx, src, dst, []int{slot}, o, nil, nil)
+	return err == nil, migrate.Text(err)
 }
 
 // moveSlots moves slots from src to dst, printing what redis-cli prints
 // for each (a "Moving slot" line with its dots unless quiet), and calls
-// each after every slot whose keys moved.
-func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o moveOpts, each func(slot int)) (ok bool, errText string) {
+// each after every slot whose keys moved. When stop (checked after every
+// slot) turns true it finishes the slot in flight, closes the others and
+// returns how many moved and migrate.ErrStopped.
+func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o moveOpts, each func(slot int), stop func() bool) (moved int, err error) {
 	mover := &migrate.Mover{Opts: m.Opts.Migrate, Obs: &printObserver{m: m, dots: o.verbose}}
 	mover.Opts.Fix = m.Opts.Fix
 	var others []*migrate.Node
@@ -55,19 +59,17 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 				each(slot)
 			}
 		},
+		Stop: stop,
 	}
-	_, err := mover.MoveSlots(ctx, src.mig(), dst.mig(), slots, others,
+	moved, err = mover.MoveSlots(ctx, src.mig(), dst.mig(), slots, others,
 		migrate.MoveOptions{Cold: o.cold, NoErrorSink: !o.sink}, hooks)
-	if err != nil {
-		return false, migrate.Text(err)
-	}
 	if o.update {
-		for _, s := range slots {
+		for _, s := range slots[:moved] {
 			src.Slots.Remove(s)
 			dst.Slots.Add(s)
 		}
 	}
-	return true, ""
+	return moved, err
 }
 
 // printObserver prints what a slot move does in redis-cli's words.

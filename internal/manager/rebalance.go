@@ -8,6 +8,7 @@ import (
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
@@ -113,22 +114,28 @@ func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int
 		m.P.Plain("%s\n", strings.Repeat("#", len(slots)))
 		return nil
 	}
+	stop := func() bool { return ctx.Err() != nil }
 	for len(slots) > 0 {
-		n := min(len(slots), slotBatch)
-		if ctx.Err() != nil {
+		if stop() {
 			m.P.Plain("\n")
-			return m.interrupted(slots[0])
+			return m.interrupted(slots)
 		}
-		ok, text := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true, sink: true},
-			func(int) { m.P.Plain("#") })
-		if !ok {
+		n := min(len(slots), slotBatch)
+		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true, sink: true},
+			func(int) { m.P.Plain("#") }, stop)
+		slots = slots[moved:]
+		if errors.Is(err, migrate.ErrStopped) {
+			m.P.Plain("\n")
+			return m.interrupted(slots)
+		}
+		if err != nil {
+			text := migrate.Text(err)
 			if text == "" {
 				text = "(null)"
 			}
 			m.P.Err("*** clusterManagerMoveSlot: %s\n", text)
 			return ErrReported
 		}
-		slots = slots[n:]
 	}
 	m.P.Plain("\n")
 	return nil

@@ -2,11 +2,13 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
@@ -171,30 +173,35 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 }
 
 // reshardFrom moves slots from src to target in batches, printing
-// redis-cli's lines; Ctrl-C takes effect between batches.
+// redis-cli's lines. After Ctrl-C the slot in flight is finished and no
+// other is started, so none is left open.
 func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []int) error {
+	stop := func() bool { return ctx.Err() != nil }
 	for len(slots) > 0 {
-		n := min(len(slots), slotBatch)
-		if ctx.Err() != nil {
-			return m.interrupted(slots[0])
+		if stop() {
+			return m.interrupted(slots)
 		}
-		// The slots in flight are finished even after Ctrl-C, so none is left open.
-		ok, text := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true, sink: true}, nil)
-		if !ok {
-			if text != "" {
+		n := min(len(slots), slotBatch)
+		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true, sink: true}, nil, stop)
+		slots = slots[moved:]
+		if errors.Is(err, migrate.ErrStopped) {
+			return m.interrupted(slots)
+		}
+		if err != nil {
+			if text := migrate.Text(err); text != "" {
 				m.P.Err("clusterManagerMoveSlot failed: %s\n", text)
 			}
 			return ErrReported
 		}
-		slots = slots[n:]
 	}
 	return nil
 }
 
 // interrupted reports where a move stopped after Ctrl-C: the slot in flight
-// was completed, none is left open.
-func (m *Manager) interrupted(next int) error {
-	m.P.Stderr("Interrupted: stopped before moving slot %d; no slot is left open.\n", next)
+// was completed, none is left open, these were not moved.
+func (m *Manager) interrupted(left []int) error {
+	set := cluster.SlotsOf(left...)
+	m.P.Stderr("Interrupted: the slot in flight was finished and no slot is left open; not moved: %s\n", set.String())
 	return ErrReported
 }
 

@@ -11,13 +11,13 @@ import (
 
 // ClusterDoc describes a cluster as check and info see it.
 type ClusterDoc struct {
-	Entry    string     `json:"entry"`
-	OK       bool       `json:"ok"`
-	Nodes    []NodeDoc  `json:"nodes"`
-	Keys     int64      `json:"keys"`
-	Masters  int        `json:"masters"`
-	Covered  int        `json:"slots_covered"`
-	Problems []Problem  `json:"problems"`
+	Entry    string    `json:"entry"`
+	OK       bool      `json:"ok"`
+	Nodes    []NodeDoc `json:"nodes"`
+	Keys     int64     `json:"keys"`
+	Masters  int       `json:"masters"`
+	Covered  int       `json:"slots_covered"`
+	Problems []Problem `json:"problems"`
 }
 
 // NodeDoc is one node.
@@ -52,9 +52,9 @@ type OpenSlot struct {
 
 // Problem is something the check found.
 type Problem struct {
-	Kind    string   `json:"kind"` // see docs/json.md
-	Message string   `json:"message"`
-	Node    string   `json:"node,omitempty"`
+	Kind    string     `json:"kind"` // see docs/json.md
+	Message string     `json:"message"`
+	Node    string     `json:"node,omitempty"`
 	Slots   []int      `json:"slots,omitempty"`
 	Ranges  []RangeDoc `json:"ranges,omitempty"` // uncovered slots
 	Nodes   []string   `json:"nodes,omitempty"`

@@ -106,7 +106,7 @@ func (p *Progress) line() string {
 		rate = float64(p.keysDone) / elapsed
 	}
 	if frac > 0 && elapsed > 0 {
-		eta = (time.Duration(elapsed*(1-frac)/frac*float64(time.Second))).Round(time.Second).String()
+		eta = (time.Duration(elapsed * (1 - frac) / frac * float64(time.Second))).Round(time.Second).String()
 	}
 	return fmt.Sprintf("%s [%s] %d/%d slots  %d/%d keys  %.0f keys/s  ETA %s",
 		p.label, color.GreenString(bar), p.slotsDone, p.slots, p.keysDone, p.keys, rate, eta)

@@ -402,7 +402,14 @@ type MoveOptions struct {
 type SlotHooks struct {
 	Start func(slot int)
 	Done  func(slot int)
+	// Stop, checked after each slot's keys moved, ends the batch early: the
+	// slots moved so far get their new owner, the others are closed again
+	// (SETSLOT STABLE on both sides) so that no slot is left open.
+	Stop func() bool
 }
+
+// ErrStopped is returned by MoveSlots when SlotHooks.Stop ended it early.
+var ErrStopped = errors.New("stopped")
 
 // MoveSlot moves one slot and its keys from src to dst and then tells every
 // master in others (the cluster's masters; src and dst are skipped) that dst
@@ -452,7 +459,8 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 			return 0, err
 		}
 	}
-	for _, s := range slots {
+	var stopped error
+	for i, s := range slots {
 		if h.Start != nil {
 			h.Start(s)
 		}
@@ -463,9 +471,27 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 		if err != nil {
 			return 0, err
 		}
+		if h.Stop != nil && h.Stop() && i+1 < len(slots) {
+			// The rest never had a key moved: close them on both sides.
+			rest := slots[i+1:]
+			slots = slots[:i+1]
+			if !o.Cold {
+				for _, n := range []*Node{dst, src} {
+					cmds := make([][]any, len(rest))
+					for j, r := range rest {
+						cmds[j] = []any{"CLUSTER", "SETSLOT", r, "STABLE"}
+					}
+					if _, errs := doMulti(ctx, n.Conn, cmds); firstError(errs) != nil {
+						return 0, firstError(errs)
+					}
+				}
+			}
+			stopped = ErrStopped
+			break
+		}
 	}
 	if o.Cold {
-		return len(slots), nil
+		return len(slots), stopped
 	}
 	// The target first: if it failed before learning it owns the slots, they
 	// would be left without an owner (redis/redis#7116).
@@ -486,20 +512,31 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 			rest = append(rest, n)
 		}
 	}
+	// A master that gave away its last slot earlier in this run may have
+	// turned into a replica meanwhile; it needs no telling.
 	errs := make([]error, len(rest))
 	var wg sync.WaitGroup
 	for i, n := range rest {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = setSlots(n, "node", dst.ID, nil)
+			errs[i] = setSlots(n, "node", dst.ID, func(msg string) bool {
+				return strings.HasPrefix(msg, "ERR Please use SETSLOT only with masters.")
+			})
 		}()
 	}
 	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return 0, err
+	}
+	return len(slots), stopped
+}
+
+func firstError(errs []error) error {
 	for _, err := range errs {
 		if err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return len(slots), nil
+	return nil
 }

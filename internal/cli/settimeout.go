@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcluster/rcluster/internal/manager"
+)
+
+type setTimeoutOptions struct {
+	addr    manager.Address
+	timeout int64 // milliseconds
+}
+
+func newSetTimeoutCmd(f *factory, runF func(context.Context, *setTimeoutOptions) error) *cobra.Command {
+	o := &setTimeoutOptions{}
+	return &cobra.Command{
+		Use:   "set-timeout HOST:PORT MILLISECONDS",
+		Short: "Set cluster-node-timeout on every node (redis-cli --cluster set-timeout)",
+		Long: `Load the cluster through the given node, then on every node (all at once,
+reported in node order) set cluster-node-timeout with CONFIG SET and save it
+in the node's config file with CONFIG REWRITE. Same output and exit status as
+redis-cli --cluster set-timeout; timeouts under 100 ms are refused.
+
+EXIT STATUS
+  0  the cluster was loaded (even if some nodes failed: they are reported)
+  1  the timeout was refused or the cluster could not be loaded`,
+		Example: `  rcluster set-timeout 127.0.0.1:7000 5000`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return f.errWrongArgs()
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseJSON(f, "set-timeout"); err != nil {
+				return err
+			}
+			a, err := f.parseOneHost(args[0])
+			if err != nil {
+				return err
+			}
+			o.addr = a
+			// redis-cli reads the number with atoi ("abc" is 0, "5000x" is
+			// 5000); rcluster wants a number.
+			ms, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil {
+				fmt.Fprintf(f.IO.ErrOut, "Invalid node timeout %s: it must be a number of milliseconds.\n", args[1])
+				return &exitError{ExitFailure}
+			}
+			if ms < 100 {
+				fmt.Fprint(f.IO.ErrOut, "Setting a node timeout of less than 100 milliseconds is a bad idea.\n")
+				return &exitError{ExitFailure}
+			}
+			o.timeout = ms
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runSetTimeout(cmd.Context(), f, o)
+		},
+	}
+}
+
+func runSetTimeout(ctx context.Context, f *factory, o *setTimeoutOptions) error {
+	m := f.manager(manager.Options{})
+	defer m.Close()
+	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
+		return err
+	}
+	m.SetTimeout(ctx, o.timeout)
+	return nil
+}

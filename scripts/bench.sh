@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks of rcluster and redis-cli on the same cluster, in
+# one run, alternating the tools, every key verified after every run.
+#
+#   scripts/bench.sh reshard     # 3 masters, 2,000,000 keys of 100 bytes, 1000 slots per run
+#   scripts/bench.sh rebalance   # 6 masters, 1,000,000 keys, weights 1:1:1:1:1:1 -> 3:3:3:1:1:1 -> back
+#   scripts/bench.sh create      # 60 nodes, --replicas 1
+#
+# RUNS (default 3) runs per tool; the best run of each counts. KEYS and SIZE
+# change the data set. Needs redis-server, redis-cli and go.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-reshard}
+RUNS=${RUNS:-3}
+BASE=${BASE:-25001}
+dir=$(mktemp -d /tmp/rcluster-bench.XXXXXX)
+go build -o "$dir/rcluster" ./cmd/rcluster
+go build -o "$dir/benchtool" ./internal/benchtool
+RC="$dir/rcluster"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+
+start_nodes() { # start_nodes N
+  local n=$1 i port
+  for ((i = 0; i < n; i++)); do
+    port=$((BASE + i)); mkdir -p "$dir/$port"
+    redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
+      --cluster-node-timeout 15000 --dir "$dir/$port" --save '' --appendonly no --logfile redis.log &
+    pids+=($!)
+  done
+  for ((i = 0; i < n; i++)); do until redis-cli -p $((BASE + i)) ping >/dev/null 2>&1; do sleep 0.05; done; done
+}
+addrs() { local i; for ((i = 0; i < $1; i++)); do printf '127.0.0.1:%d ' $((BASE + i)); done; }
+id_of() { redis-cli -p "$1" cluster myid; }
+secs() { local s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+best() { printf '%s\n' "$@" | sort -g | head -1; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+verify() { "$dir/benchtool" verify -addr 127.0.0.1:$BASE -keys "$KEYS" -size "$SIZE" >/dev/null; }
+
+case "$what" in
+reshard)
+  KEYS=${KEYS:-2000000}; SIZE=${SIZE:-100}
+  start_nodes 3; "$RC" create $(addrs 3) --yes >/dev/null
+  "$dir/benchtool" load -addr 127.0.0.1:$BASE -keys "$KEYS" -size "$SIZE"
+  ids=($(id_of $BASE) $(id_of $((BASE + 1))) $(id_of $((BASE + 2))))
+  t=0; cli=(); cli1000=(); rc=()
+  for ((r = 0; r < RUNS; r++)); do
+    to=${ids[$((t++ % 3))]}; cli+=($(secs redis-cli --cluster reshard 127.0.0.1:$BASE --cluster-from all --cluster-to "$to" --cluster-slots 1000 --cluster-yes)); verify
+    to=${ids[$((t++ % 3))]}; rc+=($(secs "$RC" reshard 127.0.0.1:$BASE --from all --to "$to" --slots 1000 --yes)); verify
+    to=${ids[$((t++ % 3))]}; cli1000+=($(secs redis-cli --cluster reshard 127.0.0.1:$BASE --cluster-from all --cluster-to "$to" --cluster-slots 1000 --cluster-yes --cluster-pipeline 1000)); verify
+  done
+  to=${ids[$((t++ % 3))]}
+  rss=$( { /usr/bin/time -f %M "$RC" reshard 127.0.0.1:$BASE --from all --to "$to" --slots 1000 --yes >/dev/null; } 2>&1 | tail -1); verify
+  echo "reshard of 1000 slots, $KEYS keys of $SIZE bytes on 3 masters (best of $RUNS; every key verified after each run)"
+  echo "  redis-cli (pipeline 10):   $(best "${cli[@]}") s   runs: ${cli[*]}"
+  echo "  redis-cli (pipeline 1000): $(best "${cli1000[@]}") s   runs: ${cli1000[*]}"
+  echo "  rcluster:                  $(best "${rc[@]}") s   runs: ${rc[*]}   peak RSS ${rss} KB"
+  echo "  speed-up vs pipeline 10:   $(ratio "$(best "${cli[@]}")" "$(best "${rc[@]}")")x"
+  echo "  speed-up vs pipeline 1000: $(ratio "$(best "${cli1000[@]}")" "$(best "${rc[@]}")")x"
+  ;;
+rebalance)
+  KEYS=${KEYS:-1000000}; SIZE=${SIZE:-100}
+  start_nodes 6; "$RC" create $(addrs 6) --yes >/dev/null
+  "$dir/benchtool" load -addr 127.0.0.1:$BASE -keys "$KEYS" -size "$SIZE"
+  ids=(); for i in 0 1 2 3 4 5; do ids+=($(id_of $((BASE + i)))); done
+  heavy() { local w=(); for i in 0 1 2; do w+=("${ids[$i]}=3"); done; echo "${w[@]}"; }
+  cycle() { # cycle TOOL: to 3:3:3:1:1:1 and back to 1:1:1:1:1:1
+    if [ "$1" = rcluster ]; then "$RC" rebalance 127.0.0.1:$BASE --weight $(heavy) && "$RC" rebalance 127.0.0.1:$BASE
+    else redis-cli --cluster rebalance 127.0.0.1:$BASE --cluster-weight $(heavy) ${2:-} && redis-cli --cluster rebalance 127.0.0.1:$BASE ${2:-}; fi
+  }
+  cli=(); cli1000=(); rc=()
+  for ((r = 0; r < RUNS; r++)); do
+    cli+=($(secs cycle redis-cli)); verify
+    rc+=($(secs cycle rcluster)); verify
+    cli1000+=($(secs cycle redis-cli "--cluster-pipeline 1000")); verify
+  done
+  echo "rebalance of 6 masters, $KEYS keys: 1:1:1:1:1:1 -> 3:3:3:1:1:1 -> back (best of $RUNS; keys verified)"
+  echo "  redis-cli (pipeline 10):   $(best "${cli[@]}") s   runs: ${cli[*]}"
+  echo "  redis-cli (pipeline 1000): $(best "${cli1000[@]}") s   runs: ${cli1000[*]}"
+  echo "  rcluster:                  $(best "${rc[@]}") s   runs: ${rc[*]}"
+  echo "  speed-up vs pipeline 10:   $(ratio "$(best "${cli[@]}")" "$(best "${rc[@]}")")x"
+  echo "  speed-up vs pipeline 1000: $(ratio "$(best "${cli1000[@]}")" "$(best "${rc[@]}")")x"
+  ;;
+create)
+  start_nodes 60
+  reset() { for ((i = 0; i < 60; i++)); do redis-cli -p $((BASE + i)) cluster reset hard >/dev/null; done; }
+  cli=(); rc=()
+  for ((r = 0; r < RUNS; r++)); do
+    cli+=($(secs redis-cli --cluster create $(addrs 60) --cluster-replicas 1 --cluster-yes)); reset
+    rc+=($(secs "$RC" create $(addrs 60) --replicas 1 --yes)); reset
+  done
+  echo "create of 60 nodes with --replicas 1 (best of $RUNS)"
+  echo "  redis-cli: $(best "${cli[@]}") s   runs: ${cli[*]}"
+  echo "  rcluster:  $(best "${rc[@]}") s   runs: ${rc[*]}"
+  echo "  speed-up:  $(ratio "$(best "${cli[@]}")" "$(best "${rc[@]}")")x"
+  ;;
+*) echo "usage: $0 reshard|rebalance|create" >&2; exit 2 ;;
+esac
