@@ -201,7 +201,7 @@ func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []in
 // was completed, none is left open, these were not moved.
 func (m *Manager) interrupted(left []int) error {
 	set := cluster.SlotsOf(left...)
-	m.P.Stderr("Interrupted: the slot in flight was finished and no slot is left open; not moved: %s\n", set.String())
+	m.P.Stderr("Interrupted: stopped before moving slot %d; no slot is left open.\nNot moved: %s\n", left[0], set.String())
 	return ErrReported
 }
 
