@@ -271,7 +271,7 @@ func (m *Manager) replicationConn(ctx context.Context, n *Node, o BackupOptions)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		m.P.ConnectError(n.Addr(), dialReason(err))
+		m.P.ConnectError(n.Addr(), node.ConnectReason(err))
 		return nil, ErrReported
 	}
 	if o.Auth.Password == "" {
@@ -317,24 +317,6 @@ func (m *Manager) replicationConn(ctx context.Context, n *Node, o BackupOptions)
 		return nil, ErrReported
 	}
 	return conn, nil
-}
-
-// dialReason words a dial error as hiredis does for the common cases.
-func dialReason(err error) string {
-	var dnsErr *net.DNSError
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "Connection refused"
-	case errors.As(err, &dnsErr):
-		return "Name or service not known"
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
-		return "Connection timed out"
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return strerror(op.Err)
-	}
-	return err.Error()
 }
 
 // strerror words an OS error as C's strerror does ("No such file or

@@ -94,7 +94,7 @@ func NewDialer(o Options) Dialer {
 				d := net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 15 * time.Second}
 				cn, err := d.DialContext(ctx, network, addr)
 				if err != nil {
-					return nil, &ConnectError{Reason: connectReason(err), Err: err}
+					return nil, &ConnectError{Reason: ConnectReason(err), Err: err}
 				}
 				return cn, nil
 			},
@@ -171,8 +171,8 @@ func classify(err error) error {
 	return err
 }
 
-// connectReason words a dial error as hiredis does.
-func connectReason(err error) string {
+// ConnectReason words a dial error as hiredis does ("Connection refused").
+func ConnectReason(err error) string {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
