@@ -23,7 +23,7 @@ var backupWriting = regexp.MustCompile(`SYNC sent to master, writing (\d+) bytes
 // backupRun runs one tool's backup into dir and returns its output with
 // dir replaced by DIR and the RDB sizes by N, after checking that every
 // RDB file has the size announced.
-func backupRun(t *testing.T, tool func(*testing.T, string, string, []string, ...string) opsResult, term string, global []string, addr, dir string) opsResult {
+func backupRun(t *testing.T, tool func(*testing.T, string, string, []string, ...string) result, term string, global []string, addr, dir string) result {
 	t.Helper()
 	r := tool(t, "", term, global, "backup", addr, dir)
 	if r.code == 0 {
@@ -65,9 +65,9 @@ func backupFiles(t *testing.T, dir string) ([]string, []byte) {
 func backupCompare(t *testing.T, term string, global []string, addr string, suffix string) string {
 	t.Helper()
 	dirA, dirB := t.TempDir(), t.TempDir()
-	want := backupRun(t, opsRedisCLI, term, global, addr, dirA+suffix)
-	got := backupRun(t, opsRCluster, term, global, addr, dirB+suffix)
-	opsSame(t, "backup (TERM="+term+")", got, want)
+	want := backupRun(t, runRedisCLI, term, global, addr, dirA+suffix)
+	got := backupRun(t, runRCluster, term, global, addr, dirB+suffix)
+	sameAsRedisCLI(t, "backup (TERM="+term+")", got, want)
 	namesA, jsonA := backupFiles(t, dirA)
 	namesB, jsonB := backupFiles(t, dirB)
 	if !slices.Equal(namesA, namesB) {
@@ -162,14 +162,14 @@ func TestBackupLikeRedisCLI(t *testing.T) {
 	// A missing directory: redis-cli fails on the first RDB file, rcluster
 	// creates it and writes what redis-cli writes into an existing one.
 	dirA := t.TempDir()
-	want := opsRedisCLI(t, "", "dumb", nil, "backup", a, dirA+"/missing")
+	want := runRedisCLI(t, "", "dumb", nil, "backup", a, dirA+"/missing")
 	if want.code != 1 || !strings.Contains(want.stderr, "': No such file or directory\n") {
 		t.Errorf("redis-cli into a missing directory: exit %d, stderr %q", want.code, want.stderr)
 	}
-	okWant := backupRun(t, opsRedisCLI, "dumb", nil, a, dirA)
+	okWant := backupRun(t, runRedisCLI, "dumb", nil, a, dirA)
 	dirB := filepath.Join(t.TempDir(), "missing", "sub")
-	got := backupRun(t, opsRCluster, "dumb", nil, a, dirB)
-	opsSame(t, "backup into a missing directory", got, okWant)
+	got := backupRun(t, runRCluster, "dumb", nil, a, dirB)
+	sameAsRedisCLI(t, "backup into a missing directory", got, okWant)
 	namesA, jsonA := backupFiles(t, dirA)
 	namesB, jsonB := backupFiles(t, dirB)
 	if !slices.Equal(namesA, namesB) || !bytes.Equal(jsonA, jsonB) {
@@ -183,7 +183,7 @@ func TestBackupLikeRedisCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	backupRun(t, opsRCluster, "dumb", nil, a, dirB) // checks the sizes
+	backupRun(t, runRCluster, "dumb", nil, a, dirB) // checks the sizes
 	if _, nodes := backupFiles(t, dirB); !bytes.Equal(nodes, jsonA) {
 		t.Errorf("nodes.json over a longer file:\n%s", nodes)
 	}
@@ -195,7 +195,7 @@ func TestBackupLikeRedisCLI(t *testing.T) {
 		{"backup", servers[0].Host, strconv.Itoa(servers[0].Port)},
 		{"backup", "127.0.0.1:1", dirA},
 	} {
-		opsBoth(t, "dumb", nil, args...)
+		bothTools(t, "dumb", nil, args...)
 	}
 }
 
@@ -310,9 +310,9 @@ func TestBackupTransfersLikeRedisCLI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := backupFakeNode(t, tc.sync)
 			dirA, dirB := t.TempDir(), t.TempDir()
-			want := backupRun(t, opsRedisCLI, "dumb", nil, addr, dirA)
-			got := backupRun(t, opsRCluster, "dumb", nil, addr, dirB)
-			opsSame(t, tc.name, got, want)
+			want := backupRun(t, runRedisCLI, "dumb", nil, addr, dirA)
+			got := backupRun(t, runRCluster, "dumb", nil, addr, dirB)
+			sameAsRedisCLI(t, tc.name, got, want)
 			if !strings.HasSuffix(got.stderr, tc.stderr) {
 				t.Errorf("stderr %q, want it to end with %q", got.stderr, tc.stderr)
 			}

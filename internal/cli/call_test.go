@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -14,75 +12,6 @@ import (
 	"github.com/rcluster/rcluster/internal/manager"
 	"github.com/rcluster/rcluster/internal/redistest"
 )
-
-// The helpers of the call, set-timeout, import and backup tests ("ops")
-// run redis-cli and rcluster on the same cluster and compare what they print.
-
-// opsResult is what one run printed and how it exited.
-type opsResult struct {
-	stdout, stderr string
-	code           int
-}
-
-func opsEnv(term string) func(string) string {
-	return func(k string) string {
-		if k == "TERM" {
-			return term
-		}
-		return ""
-	}
-}
-
-// opsRCluster runs rcluster in-process with global options, then args.
-func opsRCluster(t *testing.T, stdin, term string, global []string, args ...string) opsResult {
-	t.Helper()
-	ios, in, out, errOut := iostreams.Test()
-	in.WriteString(stdin)
-	ios.Color = iostreams.ColorFromEnv(opsEnv(term))
-	code := run(append(slices.Clone(global), args...), &factory{IO: ios, Getenv: opsEnv(term)})
-	return opsResult{out.String(), errOut.String(), code}
-}
-
-// opsRedisCLI runs redis-cli with the global options, then --cluster and args.
-func opsRedisCLI(t *testing.T, stdin, term string, global []string, args ...string) opsResult {
-	t.Helper()
-	cmd := exec.Command(redistest.CLIBinary, append(append(slices.Clone(global), "--cluster"), args...)...)
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=" + term}
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("redis-cli: %v", err)
-	}
-	return opsResult{out.String(), errOut.String(), code}
-}
-
-// opsSame fails the test when got is not want byte for byte.
-func opsSame(t *testing.T, what string, got, want opsResult) {
-	t.Helper()
-	if got.code != want.code {
-		t.Errorf("%s: exit %d, redis-cli %d\n--- rcluster stdout\n%s--- rcluster stderr\n%s", what, got.code, want.code, got.stdout, got.stderr)
-	}
-	if got.stdout != want.stdout {
-		t.Errorf("%s: stdout differs\n--- rcluster\n%q\n--- redis-cli\n%q", what, got.stdout, want.stdout)
-	}
-	if got.stderr != want.stderr {
-		t.Errorf("%s: stderr differs\n--- rcluster\n%q\n--- redis-cli\n%q", what, got.stderr, want.stderr)
-	}
-}
-
-// opsBoth runs the same command line with both tools and compares them.
-func opsBoth(t *testing.T, term string, global []string, args ...string) opsResult {
-	t.Helper()
-	want := opsRedisCLI(t, "", term, global, args...)
-	got := opsRCluster(t, "", term, global, args...)
-	opsSame(t, strings.Join(args, " ")+" (TERM="+term+")", got, want)
-	return got
-}
 
 func TestCallLikeRedisCLI(t *testing.T) {
 	t.Parallel()
@@ -119,7 +48,7 @@ func TestCallLikeRedisCLI(t *testing.T) {
 		{"dumb", []string{"call", "127.0.0.1:1", "ping"}},
 	}
 	for _, tc := range cases {
-		opsBoth(t, tc.term, nil, tc.args...)
+		bothTools(t, tc.term, nil, tc.args...)
 	}
 }
 
@@ -128,11 +57,11 @@ func TestCallWithPassword(t *testing.T) {
 	servers := redistest.Start(t, redistest.Options{Count: 3, Password: "callpw"})
 	redistest.Create(t, servers, 0)
 	a := servers[0].Addr()
-	opsBoth(t, "dumb", []string{"-a", "callpw"}, "call", a, "dbsize")
-	opsBoth(t, "dumb", nil, "call", a, "dbsize")
-	got := opsRCluster(t, "", "dumb", nil, "-a", "callpw", "call", a, "get", "x", "--no-auth-warning")
-	want := opsRedisCLI(t, "", "dumb", []string{"-a", "callpw", "--no-auth-warning"}, "call", a, "get", "x")
-	opsSame(t, "password after the command words", got, want)
+	bothTools(t, "dumb", []string{"-a", "callpw"}, "call", a, "dbsize")
+	bothTools(t, "dumb", nil, "call", a, "dbsize")
+	got := runRCluster(t, "", "dumb", nil, "-a", "callpw", "call", a, "get", "x", "--no-auth-warning")
+	want := runRedisCLI(t, "", "dumb", []string{"-a", "callpw", "--no-auth-warning"}, "call", a, "get", "x")
+	sameAsRedisCLI(t, "password after the command words", got, want)
 }
 
 // Words that start with "-" but are no rcluster option belong to the command
@@ -145,7 +74,7 @@ func TestCallDashArguments(t *testing.T) {
 	// Replies come in the entry node's order; every node answers once.
 	check := func(args []string, header, reply string) {
 		t.Helper()
-		got := opsRCluster(t, "", "dumb", nil, args...)
+		got := runRCluster(t, "", "dumb", nil, args...)
 		lines := strings.Split(strings.TrimSuffix(got.stdout, "\n"), "\n")
 		var want []string
 		for _, s := range servers {
@@ -164,14 +93,14 @@ func TestCallDashArguments(t *testing.T) {
 	check([]string{"call", a, "echo", "-1", "--only-masters"}, ">>> Calling echo -1", "-1")
 	check([]string{"call", a, "--", "echo", "--only-masters"}, ">>> Calling echo --only-masters", "--only-masters")
 	// An unknown option among the options is refused as by every command.
-	if got := opsRCluster(t, "", "dumb", nil, "call", a, "ping", "--only-masters", "--no-such-option"); got.code != ExitUsage {
+	if got := runRCluster(t, "", "dumb", nil, "call", a, "ping", "--only-masters", "--no-such-option"); got.code != ExitUsage {
 		t.Errorf("unknown option after the command: exit %d, want %d (%q)", got.code, ExitUsage, got.stderr)
 	}
 }
 
 func TestCallSplit(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
-	f := &factory{IO: ios, Getenv: opsEnv("")}
+	f := &factory{IO: ios, Getenv: envFor("")}
 	root := newRootCmd(f)
 	var fs *pflag.FlagSet
 	for _, c := range root.Commands() {

@@ -154,14 +154,14 @@ func TestImportLikeRedisCLI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"import", a, "--cluster-from", from}, tc.flags...)
 			fx.reset(t, tc.keys, tc.busy)
-			want := opsRedisCLI(t, "", tc.term, fx.global, args...)
+			want := runRedisCLI(t, "", tc.term, fx.global, args...)
 			wantState := fx.snapshot(t)
 			fx.reset(t, tc.keys, tc.busy)
 			if _, err := fx.src.Do("CONFIG", "RESETSTAT"); err != nil {
 				t.Fatal(err)
 			}
-			got := opsRCluster(t, "", tc.term, fx.global, append(args, tc.rcluster...)...)
-			opsSame(t, tc.name, got, want)
+			got := runRCluster(t, "", tc.term, fx.global, append(args, tc.rcluster...)...)
+			sameAsRedisCLI(t, tc.name, got, want)
 			if got.code != tc.code {
 				t.Errorf("exit %d, want %d", got.code, tc.code)
 			}
@@ -198,10 +198,10 @@ func TestImportLikeRedisCLI(t *testing.T) {
 		{"import", "--cluster-from", from},
 		{"import", "nohost", "--cluster-from", from},
 	} {
-		opsBoth(t, "dumb", fx.global, args...)
+		bothTools(t, "dumb", fx.global, args...)
 	}
 	// Without the cluster's password: the load fails.
-	opsBoth(t, "dumb", nil, "import", a, "--cluster-from", from)
+	bothTools(t, "dumb", nil, "import", a, "--cluster-from", from)
 }
 
 func TestImportSourceWithPassword(t *testing.T) {
@@ -222,13 +222,13 @@ func TestImportSourceWithPassword(t *testing.T) {
 		{"--cluster-from-user", "bob", "--cluster-from-pass", "bobpw", "--cluster-copy", "--cluster-replace"},
 	} {
 		fx.reset(t, 20, nil)
-		opsBoth(t, "dumb", nil, append([]string{"import", a, "--cluster-from", from}, flags...)...)
+		bothTools(t, "dumb", nil, append([]string{"import", a, "--cluster-from", from}, flags...)...)
 	}
 
 	// --from-askpass reads the password from stdin (redis-cli does too, but
 	// rcluster prompts on stderr).
 	fx.reset(t, 20, nil)
-	got := opsRCluster(t, "srcpw\n", "dumb", nil, "import", a, "--from", from, "--from-askpass")
+	got := runRCluster(t, "srcpw\n", "dumb", nil, "import", a, "--from", from, "--from-askpass")
 	if got.code != 0 || got.stderr != "Please input import source node password: " || strings.Count(got.stdout, ": OK\n") != 20 {
 		t.Errorf("--from-askpass: exit %d\n%s\nstderr %q", got.code, got.stdout, got.stderr)
 	}

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"sort"
 	"strconv"
@@ -11,57 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/iostreams"
 	"github.com/rcluster/rcluster/internal/redistest"
 )
-
-// result is what one run of a tool printed and how it exited.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func envFor(term string) func(string) string {
-	return func(k string) string {
-		if k == "TERM" {
-			return term
-		}
-		return ""
-	}
-}
-
-// rcluster runs rcluster in-process against real servers.
-func rcluster(t *testing.T, stdin, term string, args ...string) result {
-	t.Helper()
-	ios, in, out, errOut := iostreams.Test()
-	in.WriteString(stdin)
-	ios.Color = iostreams.ColorFromEnv(envFor(term))
-	code := run(args, &factory{IO: ios, Getenv: envFor(term)})
-	return result{out.String(), errOut.String(), code}
-}
-
-// redisCLI runs the real redis-cli --cluster with the same arguments.
-func redisCLI(t *testing.T, stdin, term string, args ...string) result {
-	t.Helper()
-	// Global options such as "-a PASS" go before --cluster.
-	var global []string
-	for len(args) >= 2 && args[0] == "-a" {
-		global, args = append(global, args[:2]...), args[2:]
-	}
-	cmd := exec.Command(redistest.CLIBinary, append(append(global, "--cluster"), args...)...)
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=" + term}
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("redis-cli: %v", err)
-	}
-	return result{out.String(), errOut.String(), code}
-}
 
 func addrs(servers []*redistest.Server) []string {
 	out := make([]string, len(servers))
@@ -192,9 +141,9 @@ func TestCreateLikeRedisCLI(t *testing.T) {
 				a := append([]string{"create"}, addrs(s)...)
 				return append(a, "--cluster-replicas", strconv.Itoa(tc.replicas), "--cluster-yes")
 			}
-			want := redisCLI(t, "", tc.term, args(twinA)...)
+			want := runRedisCLI(t, "", tc.term, nil, args(twinA)...)
 			start := time.Now()
-			got := rcluster(t, "", tc.term, args(twinB)...)
+			got := runRCluster(t, "", tc.term, nil, args(twinB)...)
 			t.Logf("rcluster create of %d nodes took %v", tc.nodes, time.Since(start))
 			if got.code != want.code || got.code != 0 {
 				t.Fatalf("exit %d, redis-cli %d\n%s%s", got.code, want.code, got.stdout, got.stderr)
@@ -278,12 +227,12 @@ func TestCreateRefusalsLeaveNodesUntouched(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(t, all)
-			got := rcluster(t, tc.stdin, "dumb", tc.args...)
+			got := runRCluster(t, tc.stdin, "dumb", nil, tc.args...)
 			if got.code != tc.code {
 				t.Errorf("exit %d, want %d\n%s%s", got.code, tc.code, got.stdout, got.stderr)
 			}
 			if tc.sameAsCLI {
-				want := redisCLI(t, tc.stdin, "dumb", tc.args...)
+				want := runRedisCLI(t, tc.stdin, "dumb", nil, tc.args...)
 				if got != want {
 					t.Errorf("differs from redis-cli\n--- rcluster %+v\n--- redis-cli %+v", got, want)
 				}
@@ -304,17 +253,13 @@ func TestCreateWithPassword(t *testing.T) {
 	redistest.Require(t)
 	nodes := redistest.Start(t, redistest.Options{Count: 3, Password: "s3cret"})
 	args := append([]string{"create"}, addrs(nodes)...)
-	for _, pw := range []string{"", "wrong"} {
-		a := args
-		if pw != "" {
-			a = append([]string{"-a", pw}, args...)
-		}
-		got, want := rcluster(t, "", "dumb", a...), redisCLI(t, "", "dumb", a...)
+	for _, global := range [][]string{nil, {"-a", "wrong"}} {
+		got, want := runRCluster(t, "", "dumb", global, args...), runRedisCLI(t, "", "dumb", global, args...)
 		if got != want {
-			t.Errorf("password %q: rcluster %+v, redis-cli %+v", pw, got, want)
+			t.Errorf("%q: rcluster %+v, redis-cli %+v", global, got, want)
 		}
 	}
-	got := rcluster(t, "", "dumb", append([]string{"-a", "s3cret", "--yes"}, args...)...)
+	got := runRCluster(t, "", "dumb", []string{"-a", "s3cret", "--yes"}, args...)
 	if got.code != 0 || strings.Contains(got.stdout+got.stderr, "s3cret") {
 		t.Fatalf("create with the password: exit %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
@@ -331,7 +276,7 @@ func TestCreateUnreachableBusIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	got := rcluster(t, "", "dumb", append(append([]string{"create"}, addrs(nodes)...), "--yes", "--join-timeout", "4s")...)
+	got := runRCluster(t, "", "dumb", nil, append(append([]string{"create"}, addrs(nodes)...), "--yes", "--join-timeout", "4s")...)
 	if elapsed := time.Since(start); elapsed > 30*time.Second {
 		t.Errorf("create took %v with a 4s join timeout", elapsed)
 	}
@@ -352,7 +297,7 @@ func TestCheckInfoLive(t *testing.T) {
 	compare := func(name string, wantCode int, args ...string) {
 		t.Helper()
 		for _, term := range []string{"dumb", "xterm-256color"} {
-			got, want := rcluster(t, "", term, args...), redisCLI(t, "", term, args...)
+			got, want := runRCluster(t, "", term, nil, args...), runRedisCLI(t, "", term, nil, args...)
 			if got != want {
 				t.Errorf("%s (%s): rcluster differs from redis-cli\n--- rcluster (exit %d)\n%s%s\n--- redis-cli (exit %d)\n%s%s",
 					name, term, got.code, got.stdout, got.stderr, want.code, want.stdout, want.stderr)

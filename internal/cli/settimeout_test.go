@@ -28,7 +28,7 @@ func TestSetTimeoutLikeRedisCLI(t *testing.T) {
 		term string
 		ms   string
 	}{{"dumb", "3000"}, {"xterm-256color", "4000"}} {
-		opsBoth(t, tc.term, nil, "set-timeout", a, tc.ms)
+		bothTools(t, tc.term, nil, "set-timeout", a, tc.ms)
 		for _, s := range servers {
 			v, err := s.Do("CONFIG", "GET", "cluster-node-timeout")
 			if err != nil || fmt.Sprint(v) != fmt.Sprint([]any{"cluster-node-timeout", tc.ms}) {
@@ -48,13 +48,13 @@ func TestSetTimeoutLikeRedisCLI(t *testing.T) {
 		{"set-timeout", servers[0].Host, "2000"},
 		{"set-timeout", "127.0.0.1:1", "2000"},
 	} {
-		opsBoth(t, "dumb", nil, args...)
+		bothTools(t, "dumb", nil, args...)
 	}
 
 	// redis-cli reads "abc" as 0 (refused as under 100 ms) and "5000x" as
 	// 5000; rcluster wants a number.
 	for _, v := range []string{"abc", "5000x", ""} {
-		got := opsRCluster(t, "", "dumb", nil, "set-timeout", a, v)
+		got := runRCluster(t, "", "dumb", nil, "set-timeout", a, v)
 		want := "Invalid node timeout " + v + ": it must be a number of milliseconds.\n"
 		if got.code != 1 || got.stderr != want || got.stdout != "" {
 			t.Errorf("set-timeout %q: exit %d, stderr %q, stdout %q; want 1, %q", v, got.code, got.stderr, got.stdout, want)
@@ -74,7 +74,7 @@ func TestSetTimeoutWithoutConfigFile(t *testing.T) {
 	}
 	opsWaitJoined(t, addrs)
 	for _, term := range []string{"dumb", "xterm-256color"} {
-		got := opsBoth(t, term, nil, "set-timeout", addrs[0], "2500")
+		got := bothTools(t, term, nil, "set-timeout", addrs[0], "2500")
 		if !strings.Contains(got.stdout, "ERR The server is running without a config file") {
 			t.Errorf("no CONFIG REWRITE error reported:\n%s", got.stdout)
 		}
