@@ -16,6 +16,7 @@ type rebalanceOptions struct {
 	threshold       float64
 	useEmptyMasters bool
 	simulate        bool
+	dryRun          bool
 	verbose         bool
 	migration       migrationOptions
 }
@@ -65,7 +66,7 @@ EXIT STATUS
 	cmd.Flags().Float64Var(&o.threshold, "threshold", 2, "rebalance only if a node is off by more than this percentage")
 	cmd.Flags().BoolVar(&o.useEmptyMasters, "use-empty-masters", false, "give slots to masters that have none")
 	cmd.Flags().BoolVar(&o.simulate, "simulate", false, "print the moves without making them")
-	cmd.Flags().BoolVar(&o.simulate, "dry-run", false, "the same as --simulate")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "the same as --simulate, and say so on stderr")
 	cmd.Flags().BoolVar(&o.verbose, "verbose", false, "print every node's balance")
 	o.migration.addFlags(cmd.Flags())
 	return cmd
@@ -82,12 +83,16 @@ func runRebalance(ctx context.Context, f *factory, o *rebalanceOptions) error {
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "rebalance", nil, false, err)
 	}
+	simulate := o.simulate || o.dryRun
 	err = m.Rebalance(ctx, manager.RebalanceOptions{
 		Weights: o.weights, Threshold: o.threshold, UseEmptyMasters: o.useEmptyMasters,
-		Simulate: o.simulate, Verbose: o.verbose,
+		Simulate: simulate, Verbose: o.verbose,
 	})
-	if err == nil && !o.simulate {
+	switch {
+	case err == nil && o.dryRun:
+		f.dryRunNote()
+	case err == nil && !simulate:
 		err = m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
 	}
-	return f.emitChange(ctx, m, "rebalance", o.addr, o.simulate, err)
+	return f.emitChange(ctx, m, "rebalance", o.addr, simulate, err)
 }

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/rcluster/rcluster/internal/redistest"
+	"github.com/rcluster/rcluster/internal/report"
+)
+
+func decode[T any](t *testing.T, out string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("not one JSON document: %v\n%s", err, out)
+	}
+	return v
+}
+
+func TestCheckInfoJSON(t *testing.T) {
+	redistest.Require(t)
+	t.Parallel()
+	nodes := redistest.Start(t, redistest.Options{Count: 6})
+	redistest.Create(t, nodes, 1)
+	redistest.LoadKeys(t, nodes, 300, "json")
+
+	r := runRCluster(t, "", "xterm-256color", nil, "check", nodes[0].Addr(), "-o", "json")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("check -o json: exit %d, stderr %q", r.code, r.stderr)
+	}
+	doc := decode[report.ClusterDoc](t, r.stdout)
+	masters, replicas := 0, 0
+	for _, n := range doc.Nodes {
+		switch n.Role {
+		case "master":
+			masters++
+			if n.Keys == nil || n.SlotCount == 0 || n.Replicas != 1 {
+				t.Errorf("master %+v: want keys, slots and one replica", n)
+			}
+		case "replica":
+			replicas++
+			if n.MasterID == "" || n.Keys != nil {
+				t.Errorf("replica %+v", n)
+			}
+		}
+	}
+	if !doc.OK || doc.Entry != nodes[0].Addr() || doc.Keys != 300 || doc.Masters != 3 || masters != 3 || replicas != 3 ||
+		doc.Covered != 16384 || len(doc.Problems) != 0 {
+		t.Fatalf("unexpected document: %+v", doc)
+	}
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("escape codes in JSON output")
+	}
+
+	// An open slot: the check fails, the document says why.
+	owners, _ := redistest.SlotOwners(nodes)
+	dstID, _ := owners[16000].ID()
+	if _, err := owners[5].Do("CLUSTER", "SETSLOT", 5, "MIGRATING", dstID); err != nil {
+		t.Fatal(err)
+	}
+	r = runRCluster(t, "", "dumb", nil, "check", nodes[0].Addr(), "-o", "json")
+	doc = decode[report.ClusterDoc](t, r.stdout)
+	if r.code != 1 || doc.OK || len(doc.Problems) != 1 || doc.Problems[0].Kind != "open_slots" ||
+		doc.Problems[0].Node != owners[5].Addr() || len(doc.Problems[0].Slots) != 1 || doc.Problems[0].Slots[0] != 5 {
+		t.Fatalf("open slot: exit %d, document %+v", r.code, doc)
+	}
+
+	// No cluster at all: an error document, the same exit code as in text.
+	r = runRCluster(t, "", "dumb", nil, "info", "127.0.0.1:1", "-o", "json")
+	e := decode[report.ErrorDoc](t, r.stdout)
+	if r.code != 1 || e.OK || e.Error == "" || !strings.Contains(r.stderr, "Connection refused") {
+		t.Fatalf("unreachable: exit %d, %+v, stderr %q", r.code, e, r.stderr)
+	}
+	if r := runRCluster(t, "", "dumb", nil, "info", nodes[0].Addr(), "-o", "yaml"); r.code != 2 {
+		t.Fatalf("-o yaml: exit %d, want 2", r.code)
+	}
+}
+
+// Every --dry-run prints its plan and leaves every node as it was.
+func TestDryRunsChangeNothing(t *testing.T) {
+	redistest.Require(t)
+	t.Parallel()
+	nodes := redistest.Start(t, redistest.Options{Count: 3})
+	redistest.Create(t, nodes, 0)
+	redistest.LoadKeys(t, nodes, 200, "dry")
+	fresh := redistest.Start(t, redistest.Options{Count: 3})
+	spare := fresh[0]
+	ids := make([]string, 3)
+	for i, n := range nodes {
+		ids[i], _ = n.ID()
+	}
+	owners, _ := redistest.SlotOwners(nodes)
+	if _, err := owners[7].Do("CLUSTER", "SETSLOT", 7, "MIGRATING", ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	all := append(append([]*redistest.Server{}, nodes...), fresh...)
+	a := nodes[0].Addr()
+	cases := []struct {
+		name string
+		args []string
+		code int
+		plan string // a field the JSON plan must have
+	}{
+		{"create", append(append([]string{"create"}, addrs(fresh)...), "--dry-run"), 0, "masters"},
+		{"reshard", []string{"reshard", a, "--from", ids[0], "--to", ids[1], "--slots", "100", "--dry-run"}, 1, ""},
+		{"rebalance", []string{"rebalance", a, "--weight", ids[0][:8] + "=3", "--dry-run"}, 1, ""},
+		{"fix", []string{"fix", a, "--dry-run", "--yes"}, 1, ""},
+		{"add-node", []string{"add-node", spare.Addr(), a, "--dry-run"}, 1, ""},
+		{"del-node", []string{"del-node", a, ids[2], "--dry-run"}, 1, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(t, all)
+			r := runRCluster(t, "", "dumb", nil, tc.args...)
+			// The open slot makes the commands that check first refuse; the
+			// plan of create is still printed.
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			j := runRCluster(t, "", "dumb", []string{"-o", "json"}, tc.args...)
+			if !json.Valid([]byte(j.stdout)) {
+				t.Errorf("-o json: not JSON: %q", j.stdout)
+			}
+			if tc.plan != "" {
+				doc := decode[map[string]any](t, j.stdout)
+				plan, _ := doc["plan"].(map[string]any)
+				if doc["dry_run"] != true || plan[tc.plan] == nil {
+					t.Errorf("-o json: no dry-run plan with %q: %s", tc.plan, j.stdout)
+				}
+			}
+			if after := snapshot(t, all); after != before {
+				t.Errorf("--dry-run changed the nodes\n--- before\n%s--- after\n%s", before, after)
+			}
+		})
+	}
+
+	// Without the open slot every dry run goes through, and still changes nothing.
+	if _, err := owners[7].Do("CLUSTER", "SETSLOT", 7, "STABLE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"reshard", a, "--from", ids[0], "--to", ids[1], "--slots", "100", "--dry-run"},
+		{"rebalance", a, "--weight", ids[0][:8] + "=3", "--dry-run"},
+		{"add-node", spare.Addr(), a, "--dry-run", "--replica"},
+		{"del-node", a, ids[2], "--dry-run"},
+		{"fix", a, "--dry-run"},
+	} {
+		before := snapshot(t, all)
+		r := runRCluster(t, "", "dumb", nil, args...)
+		if args[0] == "del-node" {
+			// A master with slots is refused, dry run or not.
+			if r.code != 1 || !strings.Contains(r.stdout, "is not empty!") {
+				t.Errorf("%s: exit %d\n%s", args[0], r.code, r.stdout)
+			}
+		} else if r.code != 0 || !strings.Contains(r.stderr, "Dry run: nothing was changed.") {
+			t.Errorf("%s: exit %d, stderr %q\n%s", args[0], r.code, r.stderr, r.stdout)
+		}
+		if args[0] == "reshard" {
+			j := runRCluster(t, "", "dumb", []string{"-o", "json"}, args...)
+			doc := decode[report.ResultDoc](t, j.stdout)
+			plan, _ := json.Marshal(doc.Plan)
+			var moves report.MovePlanDoc
+			json.Unmarshal(plan, &moves)
+			n := 0
+			for _, mv := range moves.Moves {
+				n += mv.Count
+			}
+			if !doc.DryRun || n != 100 {
+				t.Errorf("reshard plan moves %d slots, want 100: %s", n, j.stdout)
+			}
+		}
+		if after := snapshot(t, all); after != before {
+			t.Errorf("%s --dry-run changed the nodes\n--- before\n%s--- after\n%s", args[0], before, after)
+		}
+	}
+}
+
+func TestReshardJSONShowsTheResult(t *testing.T) {
+	redistest.Require(t)
+	t.Parallel()
+	nodes := redistest.Start(t, redistest.Options{Count: 3})
+	redistest.Create(t, nodes, 0)
+	redistest.LoadKeys(t, nodes, 500, "res")
+	from, _ := nodes[0].ID()
+	to, _ := nodes[1].ID()
+	r := runRCluster(t, "", "dumb", []string{"-o", "json", "--yes"}, "reshard", nodes[0].Addr(), "--from", from, "--to", to, "--slots", "50")
+	doc := decode[report.ResultDoc](t, r.stdout)
+	if r.code != 0 || !doc.OK || doc.DryRun || doc.Cluster == nil {
+		t.Fatalf("exit %d: %s", r.code, r.stdout)
+	}
+	for _, n := range doc.Cluster.Nodes {
+		want := map[string]int{from: 5461 - 50, to: 5462 + 50}[n.ID]
+		if want != 0 && n.SlotCount != want {
+			t.Errorf("node %s has %d slots after the reshard, want %d", n.Address, n.SlotCount, want)
+		}
+	}
+	redistest.VerifyKeys(t, nodes, 500, "res")
+}
