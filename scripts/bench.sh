@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-reshard}
 RUNS=${RUNS:-3}
-BASE=${BASE:-25001}
+BASE=${BASE:-16001}
 dir=$(mktemp -d /tmp/rcluster-bench.XXXXXX)
 go build -o "$dir/rcluster" ./cmd/rcluster
 go build -o "$dir/benchtool" ./internal/benchtool
@@ -24,12 +24,20 @@ trap cleanup EXIT
 start_nodes() { # start_nodes N
   local n=$1 i port
   for ((i = 0; i < n; i++)); do
+    for port in $((BASE + i)) $((BASE + i + 10000)); do
+      if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port is in use: set BASE" >&2; exit 1; fi
+    done
+  done
+  for ((i = 0; i < n; i++)); do
     port=$((BASE + i)); mkdir -p "$dir/$port"
     redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 15000 --dir "$dir/$port" --save '' --appendonly no --logfile redis.log &
     pids+=($!)
   done
-  for ((i = 0; i < n; i++)); do until redis-cli -p $((BASE + i)) ping >/dev/null 2>&1; do sleep 0.05; done; done
+  for ((i = 0; i < n; i++)); do
+    for ((t = 0; t < 200; t++)); do redis-cli -p $((BASE + i)) ping >/dev/null 2>&1 && break; sleep 0.05; done
+    redis-cli -p $((BASE + i)) ping >/dev/null 2>&1 || { echo "node $((BASE + i)) did not start" >&2; exit 1; }
+  done
 }
 addrs() { local i; for ((i = 0; i < $1; i++)); do printf '127.0.0.1:%d ' $((BASE + i)); done; }
 id_of() { redis-cli -p "$1" cluster myid; }
