@@ -22,6 +22,7 @@ type importOptions struct {
 	replace     bool
 	timeout     int
 	pipeline    int
+	dryRun      bool
 }
 
 func newImportCmd(f *factory, runF func(context.Context, *importOptions) error) *cobra.Command {
@@ -91,6 +92,7 @@ EXIT STATUS
 	fs.BoolVar(&o.replace, "replace", false, "replace keys that already exist in the cluster (MIGRATE REPLACE)")
 	fs.IntVar(&o.timeout, "timeout", 60000, "MIGRATE timeout in milliseconds")
 	fs.IntVar(&o.pipeline, "pipeline", 10, "keys sent to one master in one MIGRATE")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "run every check and count the keys; move nothing")
 	return cmd
 }
 
@@ -112,7 +114,7 @@ func runImport(ctx context.Context, f *factory, o *importOptions) error {
 		Auth:           node.Auth{User: o.fromUser, Password: o.fromPass},
 		ConnectTimeout: time.Duration(f.global.connectTimeout * float64(time.Second)),
 	})
-	return m.Import(ctx, manager.ImportOptions{
+	err := m.Import(ctx, manager.ImportOptions{
 		From:     o.fromAddr,
 		Dial:     dial,
 		Copy:     o.copy,
@@ -121,5 +123,10 @@ func runImport(ctx context.Context, f *factory, o *importOptions) error {
 		Pipeline: o.pipeline,
 		User:     f.global.user,
 		Password: f.global.pass,
+		DryRun:   o.dryRun,
 	})
+	if err == nil && o.dryRun {
+		f.dryRunNote()
+	}
+	return err
 }

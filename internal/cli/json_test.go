@@ -139,7 +139,15 @@ func TestDryRunsChangeNothing(t *testing.T) {
 	if _, err := owners[7].Do("CLUSTER", "SETSLOT", 7, "STABLE"); err != nil {
 		t.Fatal(err)
 	}
+	source := redistest.Start(t, redistest.Options{Count: 1, Standalone: true})[0]
+	if _, err := source.Do("SET", "imported", "v"); err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, source)
+	timeout, _ := nodes[1].DoString("CONFIG", "GET", "cluster-node-timeout")
 	for _, args := range [][]string{
+		{"set-timeout", a, "5000", "--dry-run"},
+		{"import", a, "--from", source.Addr(), "--dry-run"},
 		{"reshard", a, "--from", ids[0], "--to", ids[1], "--slots", "100", "--dry-run"},
 		{"rebalance", a, "--weight", ids[0][:8] + "=3", "--dry-run"},
 		{"add-node", spare.Addr(), a, "--dry-run", "--replica"},
@@ -173,6 +181,9 @@ func TestDryRunsChangeNothing(t *testing.T) {
 		if after := snapshot(t, all); after != before {
 			t.Errorf("%s --dry-run changed the nodes\n--- before\n%s--- after\n%s", args[0], before, after)
 		}
+	}
+	if now, _ := nodes[1].DoString("CONFIG", "GET", "cluster-node-timeout"); now != timeout {
+		t.Errorf("set-timeout --dry-run changed cluster-node-timeout: %q, was %q", now, timeout)
 	}
 }
 

@@ -13,11 +13,12 @@ import (
 type setTimeoutOptions struct {
 	addr    manager.Address
 	timeout int64 // milliseconds
+	dryRun  bool
 }
 
 func newSetTimeoutCmd(f *factory, runF func(context.Context, *setTimeoutOptions) error) *cobra.Command {
 	o := &setTimeoutOptions{}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "set-timeout HOST:PORT MILLISECONDS",
 		Short: "Set cluster-node-timeout on every node (redis-cli --cluster set-timeout)",
 		Long: `Load the cluster through the given node, then on every node (all at once,
@@ -62,6 +63,8 @@ EXIT STATUS
 			return runSetTimeout(cmd.Context(), f, o)
 		},
 	}
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "load the cluster and print what would be set; change nothing")
+	return cmd
 }
 
 func runSetTimeout(ctx context.Context, f *factory, o *setTimeoutOptions) error {
@@ -70,6 +73,9 @@ func runSetTimeout(ctx context.Context, f *factory, o *setTimeoutOptions) error 
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return err
 	}
-	m.SetTimeout(ctx, o.timeout)
+	m.SetTimeout(ctx, o.timeout, o.dryRun)
+	if o.dryRun {
+		f.dryRunNote()
+	}
 	return nil
 }

@@ -24,6 +24,8 @@ type ImportOptions struct {
 	Pipeline int
 	// User and Password are the cluster's credentials, given to MIGRATE.
 	User, Password string
+	// DryRun stops after every check and the key count: nothing moves.
+	DryRun bool
 }
 
 // scanCount is the COUNT of every SCAN on the source, as redis-cli's.
@@ -74,6 +76,9 @@ func (m *Manager) Import(ctx context.Context, o ImportOptions) error {
 		return im.sourceError(err)
 	}
 	m.P.Warn("*** Importing %d keys from DB 0\n", int32(size))
+	if o.DryRun {
+		return nil
+	}
 
 	// Slot map: the first master in list order that owns the slot.
 	for _, n := range m.Nodes {

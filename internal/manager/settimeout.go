@@ -12,7 +12,13 @@ import (
 // the node's config file (clusterManagerCommandSetTimeout): CONFIG SET then
 // CONFIG REWRITE, on all nodes at once, reported in node order. A node that
 // fails is reported and counted; it does not stop the others.
-func (m *Manager) SetTimeout(ctx context.Context, ms int64) (ok, failed int) {
+func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) (ok, failed int) {
+	if dryRun {
+		for _, n := range m.Nodes {
+			m.P.Plain("Would set cluster-node-timeout to %d on %s\n", ms, n.Addr())
+		}
+		return len(m.Nodes), 0
+	}
 	m.P.Info(">>> Reconfiguring node timeout in every cluster node...\n")
 	errs := make([]error, len(m.Nodes))
 	value := strconv.FormatInt(ms, 10)
