@@ -174,34 +174,33 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 		}
 	}
 	fixed := 0
+	// cover gives each slot to the master pick chooses.
+	cover := func(slots []int, pick func(slot int) *Node) bool {
+		for _, s := range slots {
+			n := pick(s)
+			m.P.Info(">>> Covering slot %d with %s\n", s, n.Addr())
+			if !m.setSlotOwner(ctx, n, s, false) {
+				return false
+			}
+			n.Slots.Add(s)
+			fixed++
+		}
+		return true
+	}
 	if len(none) > 0 {
 		m.P.Plain("The following uncovered slots have no keys across the cluster:\n")
 		m.printSlotList(none)
-		if m.confirmForced("Fix these slots by covering with a random node?") {
-			for _, s := range none {
-				n := m.leastSlotsMaster()
-				m.P.Info(">>> Covering slot %d with %s\n", s, n.Addr())
-				if !m.setSlotOwner(ctx, n, s, false) {
-					return -1
-				}
-				n.Slots.Add(s)
-				fixed++
-			}
+		if m.confirmForced("Fix these slots by covering with a random node?") &&
+			!cover(none, func(int) *Node { return m.leastSlotsMaster() }) {
+			return -1
 		}
 	}
 	if len(single) > 0 {
 		m.P.Plain("The following uncovered slots have keys in just one node:\n")
 		m.printSlotList(single)
-		if m.confirmForced("Fix these slots by covering with those nodes?") {
-			for _, s := range single {
-				n := withKeys[s][0]
-				m.P.Info(">>> Covering slot %d with %s\n", s, n.Addr())
-				if !m.setSlotOwner(ctx, n, s, false) {
-					return -1
-				}
-				n.Slots.Add(s)
-				fixed++
-			}
+		if m.confirmForced("Fix these slots by covering with those nodes?") &&
+			!cover(single, func(s int) *Node { return withKeys[s][0] }) {
+			return -1
 		}
 	}
 	if len(multi) > 0 {
