@@ -77,15 +77,17 @@ func normalizeCreate(out string, servers []*redistest.Server) string {
 // replicas, and no replica shares its master's host when hosts allow it.
 func requireHealthy(t *testing.T, servers []*redistest.Server, replicas int, distinctHosts bool) {
 	t.Helper()
-	// Replication links may still be syncing: create does not wait for them.
-	if err := redistest.AgreeErr(servers); err != nil {
-		t.Fatalf("nodes disagree right after create returned: %v", err)
-	}
+	// At once: every node is ok and has its role. How the others see the
+	// roles, and the replication links, follow by gossip: wait for them.
 	for _, s := range servers {
 		if info, err := s.DoString("CLUSTER", "INFO"); err != nil || !strings.Contains(info, "cluster_state:ok") {
 			t.Fatalf("%s: cluster_state not ok right after create returned (%v)", s.Addr(), err)
 		}
+		if role, _ := s.DoString("INFO", "replication"); replicas > 0 && !strings.Contains(role, "role:") {
+			t.Fatalf("%s: no role", s.Addr())
+		}
 	}
+	redistest.WaitStable(t, servers)
 	lines, err := servers[0].Nodes()
 	if err != nil {
 		t.Fatal(err)

@@ -101,11 +101,11 @@ func (m *Manager) printLinkProblems(ctx context.Context) bool {
 }
 
 // waitSettled waits until every node reports cluster_state:ok, all agree on
-// the slot map, and every node sees the same nodes with the same roles: the
-// roles of the loaded model when matchModel is set (create, add-node),
-// otherwise whatever roles the nodes agree on (a master drained by a
-// reshard may have become a replica). The next command of a script then
-// finds a settled cluster.
+// the slot map and know the same nodes; with matchModel (create, add-node)
+// every node must also have the role of the loaded model itself. How other
+// nodes see its role is left to gossip: in a large cluster with a long node
+// timeout that can take a minute, and the next command does not need it
+// (redis-cli's loading takes every node's role from the node itself).
 func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchModel bool) error {
 	for {
 		problems := m.settleProblems(ctx, matchModel)
@@ -130,7 +130,8 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string {
 	type view struct {
 		state string
-		roles map[string]string // node ID -> master ID ("" for masters)
+		known map[string]bool
+		self  *cluster.Line
 		err   error
 	}
 	views := make([]view, len(m.Nodes))
@@ -149,14 +150,20 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 			lines, err = cluster.ParseNodes(text)
 		}
 		v.err = err
-		v.roles = map[string]string{}
+		v.known = map[string]bool{}
 		for _, l := range lines {
-			v.roles[l.ID] = l.MasterID
+			v.known[l.ID] = true
+			if l.Myself() {
+				v.self = l
+			}
 		}
 	})
-	want := map[string]string{}
-	for _, n := range m.Nodes {
-		want[n.ID] = n.MasterID
+	ref := views[0].known
+	if matchModel {
+		ref = map[string]bool{}
+		for _, n := range m.Nodes {
+			ref[n.ID] = true
+		}
 	}
 	var problems []string
 	for i, n := range m.Nodes {
@@ -168,21 +175,16 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 		if v.state != "ok" {
 			problems = append(problems, fmt.Sprintf("%s: cluster_state:%s", n.Addr(), v.state))
 		}
-		ref := want
-		if !matchModel {
-			ref = views[0].roles
+		if matchModel && v.self != nil && v.self.MasterID != n.MasterID {
+			problems = append(problems, fmt.Sprintf("%s: is not yet %s", n.Addr(), roleOf(n.MasterID)))
 		}
-		for id, master := range ref {
-			got, known := v.roles[id]
-			switch {
-			case !known:
+		for id := range ref {
+			if !v.known[id] {
 				problems = append(problems, fmt.Sprintf("%s: does not know node %s yet", n.Addr(), id))
-			case got != master:
-				problems = append(problems, fmt.Sprintf("%s: does not yet see %s as %s", n.Addr(), id, roleOf(master)))
 			}
 		}
-		if len(v.roles) != len(ref) {
-			problems = append(problems, fmt.Sprintf("%s: knows %d nodes, expected %d", n.Addr(), len(v.roles), len(ref)))
+		if len(v.known) != len(ref) {
+			problems = append(problems, fmt.Sprintf("%s: knows %d nodes, expected %d", n.Addr(), len(v.known), len(ref)))
 		}
 	}
 	if len(problems) == 0 && !m.IsConfigConsistent(ctx) {
