@@ -14,6 +14,14 @@ import (
 // redis-cli looks once a second.
 const pollInterval = 50 * time.Millisecond
 
+// clusterPoll is the pause between two looks at all the nodes: short on small
+// clusters, longer on large ones, where every look costs each node a
+// CLUSTER NODES of the whole cluster and slows down the gossip being
+// waited for.
+func (m *Manager) clusterPoll() time.Duration {
+	return max(pollInterval, time.Duration(len(m.Nodes)*len(m.Nodes))*50*time.Microsecond)
+}
+
 // waitForJoin prints "Waiting for the cluster to join", a dot for every
 // second that the nodes do not yet agree, and fails at the deadline with
 // redis-cli's link diagnostics naming the unreachable cluster bus ports.
@@ -38,7 +46,7 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 			reported = elapsed
 			m.printLinkProblems(ctx)
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := sleep(ctx, m.clusterPoll()); err != nil {
 			return err
 		}
 	}
@@ -119,7 +127,7 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 			}
 			return ErrReported
 		}
-		if err := sleep(ctx, pollInterval); err != nil {
+		if err := sleep(ctx, m.clusterPoll()); err != nil {
 			return err
 		}
 	}
