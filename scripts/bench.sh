@@ -44,6 +44,9 @@ id_of() { redis-cli -p "$1" cluster myid; }
 secs() { local s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+# servercpu N: CPU seconds used so far by the N nodes (user + sys).
+servercpu() { local i t=0; for ((i = 0; i < $1; i++)); do
+  t=$(echo "$t + $(redis-cli -p $((BASE + i)) info cpu | awk -F: '/^used_cpu_(user|sys):/ {s += $2} END {print s}')" | bc); done; echo "$t"; }
 verify() { "$dir/benchtool" verify -addr 127.0.0.1:$BASE -keys "$KEYS" -size "$SIZE" >/dev/null; }
 
 case "$what" in
@@ -59,13 +62,16 @@ reshard)
     to=${ids[$((t++ % 3))]}; cli1000+=($(secs redis-cli --cluster reshard 127.0.0.1:$BASE --cluster-from all --cluster-to "$to" --cluster-slots 1000 --cluster-yes --cluster-pipeline 1000)); verify
   done
   to=${ids[$((t++ % 3))]}
-  rss=$( { /usr/bin/time -f %M "$RC" reshard 127.0.0.1:$BASE --from all --to "$to" --slots 1000 --yes >/dev/null; } 2>&1 | tail -1); verify
+  cpu0=$(servercpu 3); s0=$(date +%s.%N)
+  rss=$( { /usr/bin/time -f %M "$RC" reshard 127.0.0.1:$BASE --from all --to "$to" --slots 1000 --yes >/dev/null; } 2>&1 | tail -1)
+  wall=$(echo "$(date +%s.%N) - $s0" | bc); cpu=$(echo "$(servercpu 3) - $cpu0" | bc); verify
   echo "reshard of 1000 slots, $KEYS keys of $SIZE bytes on 3 masters (best of $RUNS; every key verified after each run)"
   echo "  redis-cli (pipeline 10):   $(best "${cli[@]}") s   runs: ${cli[*]}"
   echo "  redis-cli (pipeline 1000): $(best "${cli1000[@]}") s   runs: ${cli1000[*]}"
   echo "  rcluster:                  $(best "${rc[@]}") s   runs: ${rc[*]}   peak RSS ${rss} KB"
   echo "  speed-up vs pipeline 10:   $(ratio "$(best "${cli[@]}")" "$(best "${rc[@]}")")x"
   echo "  speed-up vs pipeline 1000: $(ratio "$(best "${cli1000[@]}")" "$(best "${rc[@]}")")x"
+  echo "  one more rcluster run: ${wall} s wall, the three redis-servers used ${cpu} s of CPU (the floor on one source-target pair)"
   ;;
 rebalance)
   KEYS=${KEYS:-1000000}; SIZE=${SIZE:-100}
