@@ -59,6 +59,10 @@ EXIT STATUS
 }
 
 func runFix(ctx context.Context, f *factory, o *fixOptions) error {
+	bar, err := f.progress(o.migration.progress)
+	if err != nil {
+		return err
+	}
 	m := f.manager(manager.Options{
 		SearchMultipleOwners: o.searchMultipleOwners,
 		Fix:                  !o.dryRun,
@@ -66,6 +70,9 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 		Migrate:              f.migrate(o.migration),
 	})
 	defer m.Close()
+	m.Progress = bar
+	bar.Start("fix", 0, 0)
+	defer bar.Done()
 	if !f.global.yes {
 		m.Confirm = f.prompter().Confirm
 	}
@@ -73,7 +80,6 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 		return f.emit(m, "fix", nil, false, err)
 	}
 	m.ShowClusterInfo(ctx)
-	var err error
 	if !m.Check(ctx, false) {
 		err = manager.ErrReported
 	} else if !o.dryRun {

@@ -23,6 +23,7 @@ type importOptions struct {
 	timeout     int
 	pipeline    int
 	dryRun      bool
+	progress    string
 }
 
 func newImportCmd(f *factory, runF func(context.Context, *importOptions) error) *cobra.Command {
@@ -93,11 +94,17 @@ EXIT STATUS
 	fs.IntVar(&o.timeout, "timeout", 60000, "MIGRATE timeout in milliseconds")
 	fs.IntVar(&o.pipeline, "pipeline", 10, "keys sent to one master in one MIGRATE")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "run every check and count the keys; move nothing")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal and stdout is not), always, never")
 	return cmd
 }
 
 func runImport(ctx context.Context, f *factory, o *importOptions) error {
+	bar, err := f.progress(o.progress)
+	if err != nil {
+		return err
+	}
 	m := f.manager(manager.Options{})
+	m.Progress = bar
 	defer m.Close()
 	m.P.Info(">>> Importing data from %s to cluster %s\n", o.fromAddr, o.addr)
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
@@ -114,7 +121,7 @@ func runImport(ctx context.Context, f *factory, o *importOptions) error {
 		Auth:           node.Auth{User: o.fromUser, Password: o.fromPass},
 		ConnectTimeout: time.Duration(f.global.connectTimeout * float64(time.Second)),
 	})
-	err := m.Import(ctx, manager.ImportOptions{
+	err = m.Import(ctx, manager.ImportOptions{
 		From:     o.fromAddr,
 		Dial:     dial,
 		Copy:     o.copy,

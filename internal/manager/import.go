@@ -79,6 +79,8 @@ func (m *Manager) Import(ctx context.Context, o ImportOptions) error {
 	if o.DryRun {
 		return nil
 	}
+	m.Progress.Start("import", 0, size)
+	defer m.Progress.Done()
 
 	// Slot map: the first master in list order that owns the slot.
 	for _, n := range m.Nodes {
@@ -108,6 +110,7 @@ func (m *Manager) Import(ctx context.Context, o ImportOptions) error {
 		if err := im.migrate(ctx, keys); err != nil {
 			return err
 		}
+		m.Progress.Keys(len(keys))
 		cursor = next
 		if cursor == "0" {
 			return nil

@@ -108,6 +108,12 @@ func (p *Progress) line() string {
 	if frac > 0 && elapsed > 0 {
 		eta = (time.Duration(elapsed * (1 - frac) / frac * float64(time.Second))).Round(time.Second).String()
 	}
+	if p.slots == 0 && p.keys == 0 { // totals unknown (fix): counts and rate only
+		return fmt.Sprintf("%s: %d slots  %d keys  %.0f keys/s", p.label, p.slotsDone, p.keysDone, rate)
+	}
+	if p.slots == 0 { // keys only (import)
+		return fmt.Sprintf("%s [%s] %d/%d keys  %.0f keys/s  ETA %s", p.label, color.GreenString(bar), p.keysDone, p.keys, rate, eta)
+	}
 	return fmt.Sprintf("%s [%s] %d/%d slots  %d/%d keys  %.0f keys/s  ETA %s",
 		p.label, color.GreenString(bar), p.slotsDone, p.slots, p.keysDone, p.keys, rate, eta)
 }

@@ -35,3 +35,24 @@ func TestProgress(t *testing.T) {
 	nilBar.Keys(1) // a nil bar is a no-op
 	nilBar.Done()
 }
+
+func TestProgressWithoutTotals(t *testing.T) {
+	color.NoColor = true
+	var buf bytes.Buffer
+	now := time.Unix(1000, 0)
+	p := NewProgress(&buf)
+	p.Now = func() time.Time { return now }
+	p.Start("fix", 0, 0)
+	now = now.Add(time.Second)
+	p.Keys(10)
+	p.Slot()
+	if got, want := p.Line(), "fix: 1 slots  10 keys  10 keys/s"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	p.Start("import", 0, 40)
+	now = now.Add(2 * time.Second)
+	p.Keys(10)
+	if got, want := p.Line(), "import [======                  ] 10/40 keys  5 keys/s  ETA 6s"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
