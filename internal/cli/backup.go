@@ -71,5 +71,6 @@ func runBackup(ctx context.Context, f *factory, o *backupOptions) error {
 		Dir:            o.dir,
 		Auth:           node.Auth{User: f.global.user, Password: f.global.pass},
 		ConnectTimeout: time.Duration(f.global.connectTimeout * float64(time.Second)),
+		TLS:            f.global.tlsConfig,
 	})
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strconv"
@@ -29,6 +30,10 @@ type globalOptions struct {
 	connectTimeout float64
 	passGiven      bool
 	output         string
+	tls            bool
+	tlsOpts        node.TLSOptions
+	tlsConfig      *tls.Config // built by prepare when --tls is given
+	tlsErr         error       // the *node.TLSError every connection reports
 }
 
 func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
@@ -40,6 +45,13 @@ func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.yes, "yes", false, "answer yes to confirmation prompts (also REDISCLI_CLUSTER_YES=1)")
 	fs.Float64VarP(&g.connectTimeout, "connect-timeout", "t", 0, "connection timeout in seconds (0: 10s)")
 	fs.StringVarP(&g.output, "output", "o", "text", "output format: text (redis-cli's) or json (see docs/json.md)")
+	fs.BoolVar(&g.tls, "tls", false, "connect to every node over TLS")
+	fs.StringVar(&g.tlsOpts.CACert, "cacert", "", "with --tls: CA certificate file to verify the nodes with (instead of the system's)")
+	fs.StringVar(&g.tlsOpts.CACertDir, "cacertdir", "", "with --tls: directory of trusted CA certificates (instead of the system's)")
+	fs.StringVar(&g.tlsOpts.Cert, "cert", "", "with --tls: client certificate to authenticate with")
+	fs.StringVar(&g.tlsOpts.Key, "key", "", "with --tls: private key of the client certificate")
+	fs.StringVar(&g.tlsOpts.SNI, "sni", "", "with --tls: server name to send (SNI)")
+	fs.BoolVar(&g.tlsOpts.Insecure, "insecure", false, "with --tls: do not verify the nodes' certificates")
 }
 
 // prepare applies the environment and the password prompt after parsing.
@@ -71,6 +83,10 @@ func (f *factory) prepare() error {
 	if g.connectTimeout < 0 {
 		fmt.Fprint(f.IO.ErrOut, "Invalid connection timeout for -t.\n")
 		return &exitError{ExitFailure}
+	}
+	if g.tls {
+		// As redis-cli: unusable settings are reported at each connection.
+		g.tlsConfig, g.tlsErr = node.TLSConfig(g.tlsOpts)
 	}
 	return nil
 }
@@ -142,10 +158,17 @@ func (f *factory) dialer() node.Dialer {
 	if newDialer == nil {
 		newDialer = node.NewDialer
 	}
-	return newDialer(node.Options{
+	return newDialer(f.nodeOptions())
+}
+
+// nodeOptions are the connection settings of the global flags.
+func (f *factory) nodeOptions() node.Options {
+	return node.Options{
 		Auth:           node.Auth{User: f.global.user, Password: f.global.pass},
 		ConnectTimeout: time.Duration(f.global.connectTimeout * float64(time.Second)),
-	})
+		TLS:            f.global.tlsConfig,
+		TLSErr:         f.global.tlsErr,
+	}
 }
 
 func (f *factory) manager(o manager.Options) *manager.Manager {

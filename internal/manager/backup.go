@@ -3,6 +3,7 @@ package manager
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,10 +22,11 @@ import (
 type BackupOptions struct {
 	// Dir is the directory as typed; it is created when missing.
 	Dir string
-	// Auth and ConnectTimeout are used for the replication connection that
-	// fetches every master's RDB.
+	// Auth, ConnectTimeout and TLS are used for the replication connection
+	// that fetches every master's RDB.
 	Auth           node.Auth
 	ConnectTimeout time.Duration
+	TLS            *tls.Config
 }
 
 // rdbEOFMarkSize is the length of the mark that ends a diskless transfer.
@@ -265,13 +267,12 @@ func (m *Manager) replicationConn(ctx context.Context, n *Node, o BackupOptions)
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	d := net.Dialer{Timeout: timeout, KeepAlive: 15 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", node.Addr(n.Host, n.Port))
+	conn, err := node.DialConn(ctx, node.Options{ConnectTimeout: timeout, TLS: o.TLS}, n.Host, n.Port)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		m.P.ConnectError(n.Addr(), node.ConnectReason(err))
+		m.reportConnect(n.Addr(), connectResult{err: err})
 		return nil, ErrReported
 	}
 	if o.Auth.Password == "" {

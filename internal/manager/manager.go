@@ -97,7 +97,10 @@ func (m *Manager) reportConnect(addr string, r connectResult) bool {
 	}
 	var ce *node.ConnectError
 	var ae *node.AuthError
+	var te *node.TLSError
 	switch {
+	case errors.As(r.err, &te):
+		m.P.Stderr("TLS Error: %s\n", te.Msg)
 	case errors.As(r.err, &ce):
 		m.P.ConnectError(addr, ce.Reason)
 	case errors.As(r.err, &ae):

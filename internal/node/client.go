@@ -6,11 +6,14 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +33,11 @@ type Options struct {
 	ConnectTimeout time.Duration // 0: 10s
 	ReadTimeout    time.Duration // 0: 5 minutes (MIGRATE of big keys can be slow)
 	PoolSize       int           // 0: 4
+	// TLS, when set, wraps every connection in TLS (redis-cli's --tls).
+	TLS *tls.Config
+	// TLSErr, when set, is the *TLSError every connection fails with: the
+	// TLS settings could not be loaded (redis-cli reports it per node).
+	TLSErr error
 }
 
 // Client is a connection to one node. Replies are RESP2 values: string,
@@ -90,13 +98,8 @@ func NewDialer(o Options) Dialer {
 			WriteTimeout:    o.ReadTimeout,
 			PoolSize:        o.PoolSize,
 			MinIdleConns:    0,
-			Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				d := net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 15 * time.Second}
-				cn, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, &ConnectError{Reason: ConnectReason(err), Err: err}
-				}
-				return cn, nil
+			Dialer: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return DialConn(ctx, o, host, port)
 			},
 			OnConnect: func(ctx context.Context, cn *redis.Conn) error {
 				if o.Auth.Password == "" {
@@ -108,6 +111,10 @@ func NewDialer(o Options) Dialer {
 				}
 				args = append(args, o.Auth.Password)
 				if err := cn.Do(ctx, args...).Err(); err != nil {
+					var re redis.Error
+					if !errors.As(err, &re) { // an I/O error, not a refusal
+						return err
+					}
 					return &AuthError{Msg: err.Error()}
 				}
 				return nil
@@ -122,7 +129,7 @@ func NewDialer(o Options) Dialer {
 			var re *ReplyError
 			if !errors.As(err, &re) { // a NOAUTH reply is INFO's business
 				c.Close()
-				return nil, err
+				return nil, closedAtOnce(err, o.TLS != nil)
 			}
 		}
 		return cl, nil
@@ -171,12 +178,39 @@ func classify(err error) error {
 	return err
 }
 
+// closedAtOnce words an I/O error on a connection that was just opened,
+// before any reply: typically a TLS port reached without --tls (the server
+// drops the connection), which is worth saying.
+func closedAtOnce(err error, tlsOn bool) error {
+	var ce *ConnectError
+	var ae *AuthError
+	var te *TLSError
+	switch {
+	case errors.As(err, &te):
+		return te
+	case errors.As(err, &ce), errors.As(err, &ae):
+		return err
+	}
+	reason := ConnectReason(err)
+	if tlsOn && strings.Contains(err.Error(), "certificate required") {
+		reason = "SSL_connect failed: " + clientCertRequired
+	}
+	if !tlsOn && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		reason += " (is it a TLS port? then use --tls)"
+	}
+	return &ConnectError{Reason: reason, Err: err}
+}
+
 // ConnectReason words a dial error as hiredis does ("Connection refused").
 func ConnectReason(err error) string {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "Connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "Connection reset by peer"
+	case errors.Is(err, io.EOF):
+		return "Server closed the connection"
 	case errors.As(err, &dnsErr):
 		return "Name or service not known"
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):

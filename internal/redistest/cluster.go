@@ -107,13 +107,28 @@ func (s *Server) Myself() (*NodeLine, error) {
 	return nil, fmt.Errorf("%s: no myself line in CLUSTER NODES", s.Addr())
 }
 
-// CLIArgs returns the redis-cli arguments that authenticate to the servers
-// ("-a pw --no-auth-warning", or nothing).
+// CLIArgs returns the redis-cli arguments that connect to the servers:
+// "--tls --cacert CA --cert C --key K" with TLS, then "--user U" with an
+// ACL user and "-a pw --no-auth-warning" with a password (or nothing).
 func CLIArgs(servers []*Server) []string {
-	if len(servers) > 0 && servers[0].opts.Password != "" {
-		return []string{"-a", servers[0].opts.Password, "--no-auth-warning"}
+	if len(servers) == 0 {
+		return nil
 	}
-	return nil
+	o := servers[0].opts
+	var args []string
+	if t := o.TLS; t != nil {
+		args = append(args, "--tls", "--cacert", t.CACert)
+		if t.ClientCert != "" {
+			args = append(args, "--cert", t.ClientCert, "--key", t.ClientKey)
+		}
+	}
+	if o.User != "" {
+		args = append(args, "--user", o.User)
+	}
+	if o.Password != "" {
+		args = append(args, "-a", o.Password, "--no-auth-warning")
+	}
+	return args
 }
 
 // RunCLI runs redis-cli with args (TERM=dumb, stdin empty) and returns its

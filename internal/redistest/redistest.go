@@ -11,6 +11,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -81,6 +83,46 @@ type Options struct {
 	// random ones; used by the capture program. Both the port and port+10000
 	// must be free.
 	Ports []int
+	// TLS, when set, makes the servers speak TLS only: "port 0" and
+	// "tls-port" the server's Port, with tls-cluster and tls-replication on.
+	// Clients of this package connect over TLS too.
+	TLS *TLSFiles
+	// User, with Password, disables the default user and creates this ACL
+	// user with the password and every right (replication authenticates as
+	// it: masteruser). Clients of this package log in as it.
+	User string
+}
+
+// TLSFiles are the PEM files of a TLS setup (see NewTLSFiles).
+type TLSFiles struct {
+	CACert     string // the CA that signed Cert (and ClientCert)
+	Cert, Key  string // the servers' certificate (also used as a client)
+	ClientCert string // a client certificate signed by CACert
+	ClientKey  string
+	// AuthClients is tls-auth-clients: "yes", "no" or "optional" (default).
+	AuthClients string
+}
+
+// Config returns a client configuration that trusts CACert and presents
+// the client certificate.
+func (f *TLSFiles) Config() (*tls.Config, error) {
+	pem, err := os.ReadFile(f.CACert)
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("redistest: no certificate in %s", f.CACert)
+	}
+	cfg := &tls.Config{RootCAs: roots}
+	if f.ClientCert != "" {
+		pair, err := tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
 }
 
 // Server is one redis-server process.
@@ -153,9 +195,15 @@ func (s *Server) Client() *redis.Client {
 func (s *Server) NewClient() *redis.Client { return redis.NewClient(s.clientOptions()) }
 
 func (s *Server) clientOptions() *redis.Options {
+	var tlsConfig *tls.Config
+	if s.opts.TLS != nil {
+		tlsConfig, _ = s.opts.TLS.Config() // checked when the server started
+	}
 	return &redis.Options{
 		Addr:                     s.Addr(),
+		Username:                 s.opts.User,
 		Password:                 s.opts.Password,
+		TLSConfig:                tlsConfig,
 		Protocol:                 2,
 		DisableIdentity:          true,
 		DialTimeout:              3 * time.Second,
@@ -317,6 +365,11 @@ func startIn(opts Options, dirs []string) ([]*Server, error) {
 	if len(opts.Ports) > 0 && len(opts.Ports) < opts.Count {
 		return nil, fmt.Errorf("redistest: %d fixed ports for %d servers", len(opts.Ports), opts.Count)
 	}
+	if opts.TLS != nil {
+		if _, err := opts.TLS.Config(); err != nil {
+			return nil, err
+		}
+	}
 	servers := make([]*Server, opts.Count)
 	for i := range servers {
 		dir, err := filepath.Abs(dirs[i])
@@ -390,8 +443,24 @@ func (s *Server) firstStart() error {
 
 func (s *Server) writeConfig() error {
 	o := s.opts
+	port := []string{"port " + strconv.Itoa(s.Port)}
+	if t := o.TLS; t != nil {
+		auth := t.AuthClients
+		if auth == "" {
+			auth = "optional"
+		}
+		port = []string{
+			"port 0",
+			"tls-port " + strconv.Itoa(s.Port),
+			"tls-cert-file " + quoteConf(t.Cert),
+			"tls-key-file " + quoteConf(t.Key),
+			"tls-ca-cert-file " + quoteConf(t.CACert),
+			"tls-auth-clients " + auth,
+			"tls-cluster yes",
+			"tls-replication yes",
+		}
+	}
 	lines := []string{
-		"port " + strconv.Itoa(s.Port),
 		"bind " + s.Host,
 		"bind-source-addr " + s.Host, // cluster bus and replication connect from this address
 		"protected-mode no",
@@ -404,6 +473,7 @@ func (s *Server) writeConfig() error {
 		"appendfsync always",
 		"enable-debug-command yes",
 	}
+	lines = append(port, lines...)
 	if !o.Standalone {
 		lines = append(lines,
 			"cluster-enabled yes",
@@ -411,7 +481,11 @@ func (s *Server) writeConfig() error {
 			"cluster-node-timeout "+strconv.Itoa(o.NodeTimeoutMS),
 		)
 	}
-	if o.Password != "" {
+	switch {
+	case o.User != "":
+		lines = append(lines, "user default off", "user "+o.User+" on "+quoteConf(">"+o.Password)+" ~* &* +@all",
+			"masteruser "+quoteConf(o.User), "masterauth "+quoteConf(o.Password))
+	case o.Password != "":
 		lines = append(lines, "requirepass "+quoteConf(o.Password), "masterauth "+quoteConf(o.Password))
 	}
 	lines = append(lines, o.ExtraConfig...)
@@ -469,7 +543,7 @@ func (s *Server) waitReady(timeout time.Duration) error {
 		}
 		// The log line proves that this process (not some other one that
 		// happens to own the port) bound its sockets.
-		if s.logSince(logOffset, "Ready to accept connections") && pingRaw(s.Addr()) {
+		if s.logSince(logOffset, "Ready to accept connections") && pingRaw(s.Addr(), s.opts.TLS) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -496,8 +570,19 @@ func (s *Server) stderrText() string {
 	return strings.TrimSpace(s.stderr.String()) + " "
 }
 
-func pingRaw(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+func pingRaw(addr string, files *TLSFiles) bool {
+	var c net.Conn
+	var err error
+	d := &net.Dialer{Timeout: 500 * time.Millisecond}
+	if files != nil {
+		var cfg *tls.Config
+		if cfg, err = files.Config(); err != nil {
+			return false
+		}
+		c, err = tls.DialWithDialer(d, "tcp", addr, cfg)
+	} else {
+		c, err = d.Dial("tcp", addr)
+	}
 	if err != nil {
 		return false
 	}

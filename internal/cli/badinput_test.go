@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rcluster/rcluster/internal/redistest"
+	"github.com/rcluster/rcluster/internal/report"
+)
+
+// Bad input for every command: the exact message (redis-cli's where it has
+// one), the exit code (1 for redis-cli-style failures, 2 for command lines
+// the parser refuses), and nodes left exactly as they were.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	const pw = "bad-pw"
+	main := redistest.Start(t, redistest.Options{Count: 6, Password: pw})
+	redistest.Create(t, main, 1)
+	redistest.LoadKeys(t, main, 200, "bad")
+	waitReplicated(t, main)
+	spare := redistest.Start(t, redistest.Options{Count: 3, Password: pw})
+	alone := redistest.Start(t, redistest.Options{Count: 1, Password: pw, Standalone: true})[0]
+	all := append(append(slices.Clone(main), spare...), alone)
+
+	var master, replica *redistest.Server
+	var masterOfReplica string
+	for _, s := range main {
+		me, err := s.Myself()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me.HasFlag("slave") && replica == nil {
+			replica, masterOfReplica = s, me.MasterID
+		} else if me.HasFlag("master") && master == nil {
+			master = s
+		}
+	}
+	var other *redistest.Server // a master that is not master
+	for _, s := range main {
+		if me, _ := s.Myself(); me.HasFlag("master") && s != master {
+			other = s
+			break
+		}
+	}
+	A := master.Addr()
+	id := func(s *redistest.Server) string { return nodeIDOf(t, s) }
+	masterID, otherID, replicaID := id(master), id(other), id(replica)
+	_ = masterOfReplica
+	const unknownID = "0123456789abcdef0123456789abcdef01234567"
+	refused := "127.0.0.1:1" // nothing listens on port 1
+	G := []string{"-a", pw, "--no-auth-warning"}
+	noPass := []string{}
+	wrongPass := []string{"-a", "wrong", "--no-auth-warning"}
+
+	const (
+		wrongArgs  = "[ERR] Wrong number of arguments for specified --cluster sub command\n"
+		refusedMsg = "Could not connect to Redis at 127.0.0.1:1: Connection refused\n"
+		notKnown   = "*** The specified node (%s) is not known or not a master, please retry.\n"
+		badSlots   = "*** The number of slots must be between 1 and 16384.\n"
+		noAnswer   = "\n*** No answer: standard input ended. Give the answers with --slots, --to, --from and --yes.\n"
+		wrongPW    = "WRONGPASS invalid username-password pair or user is disabled.\n"
+		usage      = "\nRun 'rcluster --help' for usage.\n"
+	)
+	notEmpty := func(s *redistest.Server) string {
+		return "[ERR] Node " + s.Addr() + " is not empty. Either the node already knows other nodes (check with CLUSTER NODES) or contains some key in database 0.\n"
+	}
+	notCluster := "[ERR] Node " + alone.Addr() + " is not configured as a cluster node.\n"
+	noAuth := func(s *redistest.Server) string {
+		return "[ERR] Node " + s.Addr() + " NOAUTH Authentication required.\n"
+	}
+	authRefused := func(s *redistest.Server) string { return "Node " + s.Addr() + " replied with error:\n" + wrongPW }
+	spareArgs := func(first string) []string { return []string{"create", first, spare[1].Addr(), spare[2].Addr()} }
+
+	type badCase struct {
+		name   string
+		global []string
+		args   []string // redis-cli's spelling, so that both tools take them
+		stdin  string
+		code   int
+		// stdout must end with outTail ("": stdout must be empty); stderr
+		// must be errText exactly.
+		outTail, errText string
+		// sameAsCLI: redis-cli prints the same bytes with the same exit code
+		// (only set where redis-cli is safe to run: it changes nothing).
+		sameAsCLI bool
+	}
+	cases := []badCase{
+		// Addresses, for every command.
+		{"check/no-port", G, []string{"check", "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},
+		{"check/port-not-number", G, []string{"check", "127.0.0.1:70x"}, "", 1, "", report.InvalidAddress, false},
+		{"check/host-port-not-number", G, []string{"check", "127.0.0.1", "abc"}, "", 1, "", report.InvalidAddress, true},
+		{"check/port-too-big", G, []string{"check", "127.0.0.1:99999"}, "", 1, "", report.InvalidAddress, false},
+		{"check/refused", G, []string{"check", refused}, "", 1, "", refusedMsg, true},
+		{"check/unknown-host", G, []string{"check", "no-such-host.invalid:7000"}, "", 1, "", "Could not connect to Redis at no-such-host.invalid:7000: Name or service not known\n", true},
+		{"check/wrong-password", wrongPass, []string{"check", A}, "", 1, authRefused(master), "", true},
+		{"check/missing-password", noPass, []string{"check", A}, "", 1, noAuth(master), "", true},
+		{"check/not-cluster", G, []string{"check", alone.Addr()}, "", 1, notCluster, "", true},
+		{"check/no-args", G, []string{"check"}, "", 1, "", wrongArgs, true},
+		{"info/no-port", G, []string{"info", "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},
+		{"info/refused", G, []string{"info", refused}, "", 1, "", refusedMsg, true},
+		{"info/missing-password", noPass, []string{"info", A}, "", 1, noAuth(master), "", true},
+		{"info/not-cluster", G, []string{"info", alone.Addr()}, "", 1, notCluster, "", true},
+		{"fix/no-port", G, []string{"fix", "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},
+		{"fix/refused", G, []string{"fix", refused}, "", 1, "", refusedMsg, true},
+		{"fix/wrong-password", wrongPass, []string{"fix", A}, "", 1, authRefused(master), "", true},
+		{"fix/not-cluster", G, []string{"fix", alone.Addr()}, "", 1, notCluster, "", true},
+
+		// create
+		{"create/no-port", G, []string{"create", "127.0.0.1", spare[1].Addr(), spare[2].Addr()}, "", 1, "", "Invalid address format: 127.0.0.1\n", true},
+		{"create/port-not-number", G, []string{"create", "127.0.0.1:70x", spare[1].Addr(), spare[2].Addr()}, "", 1, "", "Invalid address format: 127.0.0.1:70x\n", false},
+		{"create/refused", G, spareArgs(refused), "", 1, "", refusedMsg, true},
+		{"create/twice", G, []string{"create", spare[0].Addr(), spare[1].Addr(), spare[0].Addr(), "--cluster-yes"}, "", 1,
+			"[ERR] Node " + spare[0].Addr() + " is the same node as " + spare[0].Addr() + " (ID " + id(spare[0]) + "): give every node only once.\n", "", false},
+		{"create/twice-by-name", G, []string{"create", spare[0].Addr(), spare[1].Addr(), "localhost:" + strconv.Itoa(spare[0].Port), "--cluster-yes"}, "", 1,
+			"[ERR] Node localhost:" + strconv.Itoa(spare[0].Port) + " is the same node as " + spare[0].Addr() + " (ID " + id(spare[0]) + "): give every node only once.\n", "", false},
+		{"create/in-a-cluster", G, spareArgs(A), "", 1, notEmpty(master), "", true},
+		{"create/not-cluster", G, spareArgs(alone.Addr()), "", 1, notCluster, "", true},
+		{"create/wrong-password", wrongPass, spareArgs(spare[0].Addr()), "", 1, authRefused(spare[0]), "", true},
+		{"create/missing-password", noPass, spareArgs(spare[0].Addr()), "", 1, "[ERR] Node " + spare[0].Addr() + " NOAUTH Authentication required.\n", "", true},
+		{"create/negative-replicas", G, append(spareArgs(spare[0].Addr()), "--cluster-replicas", "-1"), "", 1, "", "Invalid replica count -1: it must be 0 or more.\n", false},
+		{"create/replicas-not-number", G, append(spareArgs(spare[0].Addr()), "--cluster-replicas", "x"), "", 2, "",
+			"invalid argument \"x\" for \"--replicas\" flag: strconv.ParseInt: parsing \"x\": invalid syntax" + usage, false},
+		{"create/too-few", G, []string{"create", spare[0].Addr(), spare[1].Addr()}, "", 1, "*** At least 3 nodes are required.\n", "", true},
+		{"create/no-answer", G, spareArgs(spare[0].Addr()), "", 0, "Can I set the above configuration? (type 'yes' to accept): ", "", true},
+
+		// reshard
+		{"reshard/no-port", G, []string{"reshard", "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},
+		{"reshard/refused", G, []string{"reshard", refused}, "", 1, "", refusedMsg, true},
+		{"reshard/missing-password", noPass, []string{"reshard", A, "--cluster-yes"}, "", 1, noAuth(master), "", true},
+		{"reshard/not-cluster", G, []string{"reshard", alone.Addr()}, "", 1, notCluster, "", true},
+		{"reshard/unknown-to", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", unknownID, "--cluster-slots", "10", "--cluster-yes"}, "", 1,
+			strings.Replace(notKnown, "%s", unknownID, 1), "", true},
+		{"reshard/replica-to", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", replicaID, "--cluster-slots", "10", "--cluster-yes"}, "", 1,
+			strings.Replace(notKnown, "%s", replicaID, 1), "", true},
+		{"reshard/unknown-from", G, []string{"reshard", A, "--cluster-from", unknownID, "--cluster-to", otherID, "--cluster-slots", "10", "--cluster-yes"}, "", 1,
+			strings.Replace(notKnown, "%s", unknownID, 1), "", true},
+		{"reshard/to-itself", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", masterID, "--cluster-slots", "10", "--cluster-yes"}, "", 1,
+			"*** It is not possible to use the target node as source node.\n", "*** No source nodes given, operation aborted.\n", true},
+		{"reshard/zero-slots", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "0", "--cluster-yes"}, "", 1,
+			"How many slots do you want to move (from 1 to 16384)? ", noAnswer, false},
+		{"reshard/negative-slots", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "-5", "--cluster-yes"}, "", 1, "", badSlots, false},
+		{"reshard/too-many-slots", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "16385", "--cluster-yes"}, "", 1, "", badSlots, false},
+		{"reshard/slots-not-number", G, []string{"reshard", A, "--cluster-slots", "ten"}, "", 2, "",
+			"invalid argument \"ten\" for \"--slots\" flag: strconv.ParseInt: parsing \"ten\": invalid syntax" + usage, false},
+		{"reshard/no-stdin", G, []string{"reshard", A}, "", 1, "How many slots do you want to move (from 1 to 16384)? ", noAnswer, false},
+		{"reshard/no-stdin-to", G, []string{"reshard", A, "--cluster-slots", "10"}, "", 1, "What is the receiving node ID? ", noAnswer, false},
+		{"reshard/no-stdin-confirm", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "10"}, "", 1,
+			"Do you want to proceed with the proposed reshard plan (yes/no)? ", "", true},
+		{"reshard/answer-no", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "10"}, "no\n", 1,
+			"Do you want to proceed with the proposed reshard plan (yes/no)? ", "", true},
+
+		// rebalance
+		{"rebalance/no-port", G, []string{"rebalance", "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},
+		{"rebalance/refused", G, []string{"rebalance", refused}, "", 1, "", refusedMsg, true},
+		{"rebalance/wrong-password", wrongPass, []string{"rebalance", A}, "", 1, authRefused(master), "", true},
+		{"rebalance/unknown-weight", G, []string{"rebalance", A, "--cluster-weight", unknownID + "=2"}, "", 1, "*** No such master node " + unknownID + "\n", "", true},
+		// As redis-cli: a replica's weight is taken, and plays no part.
+		{"rebalance/replica-weight", G, []string{"rebalance", A, "--cluster-weight", replicaID + "=2"}, "", 0,
+			"*** No rebalancing needed! All nodes are within the 2.00% threshold.\n", "", true},
+		// redis-cli leaves a word without "=" out of the weights, silently.
+		{"rebalance/weight-without-value", G, []string{"rebalance", A, "--cluster-weight", masterID}, "", 1, "*** invalid input " + masterID + "\n", "", false},
+		{"rebalance/threshold-not-number", G, []string{"rebalance", A, "--cluster-threshold", "x"}, "", 2, "",
+			"invalid argument \"x\" for \"--threshold\" flag: strconv.ParseFloat: parsing \"x\": invalid syntax" + usage, false},
+
+		// add-node
+		{"add-node/new-no-port", G, []string{"add-node", "127.0.0.1", A}, "", 1, "", report.InvalidAddress, true},
+		{"add-node/existing-no-port", G, []string{"add-node", spare[0].Addr(), "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},
+		{"add-node/existing-refused", G, []string{"add-node", spare[0].Addr(), refused}, "", 1,
+			">>> Adding node " + spare[0].Addr() + " to cluster 127.0.0.1:1\n", refusedMsg, true},
+		{"add-node/new-refused", G, []string{"add-node", refused, A}, "", 1, "[ERR] Sorry, can't connect to node 127.0.0.1:1\n", refusedMsg, true},
+		{"add-node/new-in-a-cluster", G, []string{"add-node", other.Addr(), A}, "", 1, notEmpty(other), "", true},
+		{"add-node/new-not-cluster", G, []string{"add-node", alone.Addr(), A}, "", 1, notCluster, "", true},
+		{"add-node/wrong-password", wrongPass, []string{"add-node", spare[0].Addr(), A}, "", 1, authRefused(master), "", true},
+		{"add-node/unknown-master-id", G, []string{"add-node", spare[0].Addr(), A, "--cluster-slave", "--cluster-master-id", unknownID}, "", 1,
+			"[ERR] No such master ID " + unknownID + "\n", "", true},
+		{"add-node/replica-master-id", G, []string{"add-node", spare[0].Addr(), A, "--cluster-slave", "--cluster-master-id", replicaID}, "", 1,
+			"[ERR] No such master ID " + replicaID + "\n", "", false},
+		{"add-node/one-arg", G, []string{"add-node", spare[0].Addr()}, "", 1, "", wrongArgs, true},
+
+		// del-node
+		{"del-node/no-port", G, []string{"del-node", "127.0.0.1", masterID}, "", 1, "", report.InvalidAddress, true},
+		{"del-node/refused", G, []string{"del-node", refused, masterID}, "", 1,
+			">>> Removing node " + masterID + " from cluster 127.0.0.1:1\n", refusedMsg, true},
+		{"del-node/unknown-id", G, []string{"del-node", A, unknownID}, "", 1, "[ERR] No such node ID " + unknownID + "\n", "", true},
+		{"del-node/missing-password", noPass, []string{"del-node", A, unknownID}, "", 1, noAuth(master), "", true},
+		{"del-node/not-empty", G, []string{"del-node", A, otherID}, "", 1,
+			"[ERR] Node " + other.Addr() + " is not empty! Reshard data away and try again.\n", "", true},
+		{"del-node/no-id", G, []string{"del-node", A}, "", 1, "", wrongArgs, true},
+
+		// call
+		{"call/no-port", G, []string{"call", "127.0.0.1", "PING"}, "", 1, "", report.InvalidAddress, true},
+		{"call/refused", G, []string{"call", refused, "PING"}, "", 1, "", refusedMsg, true},
+		{"call/not-cluster", G, []string{"call", alone.Addr(), "PING"}, "", 1, notCluster, "", true},
+		{"call/no-command", G, []string{"call", A}, "", 1, "", wrongArgs, true},
+
+		// set-timeout
+		{"set-timeout/below-100", G, []string{"set-timeout", A, "99"}, "", 1, "", "Setting a node timeout of less than 100 milliseconds is a bad idea.\n", true},
+		{"set-timeout/zero", G, []string{"set-timeout", A, "0"}, "", 1, "", "Setting a node timeout of less than 100 milliseconds is a bad idea.\n", true},
+		{"set-timeout/not-number", G, []string{"set-timeout", A, "abc"}, "", 1, "", "Invalid node timeout abc: it must be a number of milliseconds.\n", false},
+		{"set-timeout/number-and-text", G, []string{"set-timeout", A, "5000x"}, "", 1, "", "Invalid node timeout 5000x: it must be a number of milliseconds.\n", false},
+		{"set-timeout/negative", G, []string{"set-timeout", A, "-5"}, "", 2, "", "unknown shorthand flag: '5' in -5" + usage, false},
+		{"set-timeout/no-port", G, []string{"set-timeout", "127.0.0.1", "5000"}, "", 1, "", report.InvalidAddress, true},
+		{"set-timeout/refused", G, []string{"set-timeout", refused, "5000"}, "", 1, "", refusedMsg, true},
+		{"set-timeout/missing-password", noPass, []string{"set-timeout", A, "5000"}, "", 1, noAuth(master), "", true},
+		{"set-timeout/one-arg", G, []string{"set-timeout", A}, "", 1, "", wrongArgs, true},
+
+		// import
+		{"import/no-from", G, []string{"import", A}, "", 1, "", "[ERR] Option '--cluster-from' is required for subcommand 'import'.\n", true},
+		{"import/from-no-port", G, []string{"import", A, "--cluster-from", "127.0.0.1"}, "", 1, "",
+			"[ERR] Invalid --cluster-from host. You need to pass a valid address (ie. 120.0.0.1:7000).\n", true},
+		{"import/no-port", G, []string{"import", "127.0.0.1", "--cluster-from", alone.Addr()}, "", 1, "", report.InvalidAddress, true},
+		{"import/from-refused", G, []string{"import", A, "--cluster-from", refused}, "", 1, "[OK] All 16384 slots covered.\n",
+			"Could not connect to Redis at 127.0.0.1:1: Connection refused.\n", true},
+		{"import/from-cluster-node", G, []string{"import", A, "--cluster-from", other.Addr(), "--cluster-from-pass", pw}, "", 1,
+			"[ERR] The source node should not be a cluster node.\n", "", true},
+		{"import/from-wrong-password", G, []string{"import", A, "--cluster-from", alone.Addr(), "--cluster-from-pass", "wrong"}, "", 1,
+			"[OK] All 16384 slots covered.\n", "AUTH failed: " + wrongPW, true},
+
+		// backup
+		{"backup/no-port", G, []string{"backup", "127.0.0.1", t.TempDir()}, "", 1, "", report.InvalidAddress, true},
+		{"backup/refused", G, []string{"backup", refused, t.TempDir()}, "", 1, "", refusedMsg, true},
+		{"backup/empty-dir", G, []string{"backup", A, ""}, "", 1, "", "Invalid backup directory: it must not be empty.\n", false},
+		{"backup/one-arg", G, []string{"backup", A}, "", 1, "", wrongArgs, true},
+
+		// The command line itself.
+		{"unknown-subcommand", G, []string{"frobnicate", A}, "", 2, "", "unknown command \"frobnicate\" for \"rcluster\"" + usage, false},
+		{"unknown-flag", G, []string{"check", A, "--frobnicate"}, "", 2, "", "unknown flag: --frobnicate" + usage, false},
+		{"unknown-global-flag", append([]string{"--frobnicate"}, G...), []string{"check", A}, "", 2, "", "unknown flag: --frobnicate" + usage, false},
+		// redis-cli 7.0 has no -t.
+		{"negative-connect-timeout", append([]string{"-t", "-1"}, G...), []string{"check", A}, "", 1, "", "Invalid connection timeout for -t.\n", false},
+	}
+
+	before := snapshot(t, all)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runRCluster(t, tc.stdin, "dumb", tc.global, tc.args...)
+			if got.code != tc.code {
+				t.Errorf("exit %d, want %d\n--- stdout\n%s--- stderr\n%s", got.code, tc.code, got.stdout, got.stderr)
+			}
+			if tc.outTail == "" && got.stdout != "" || !strings.HasSuffix(got.stdout, tc.outTail) {
+				t.Errorf("stdout does not end with %q:\n%s", tc.outTail, got.stdout)
+			}
+			if got.stderr != tc.errText {
+				t.Errorf("stderr %q, want %q", got.stderr, tc.errText)
+			}
+			if after := snapshot(t, all); after != before {
+				t.Fatalf("the nodes changed\n--- before\n%s\n--- after\n%s", before, after)
+			}
+			if tc.sameAsCLI {
+				want := runRedisCLI(t, tc.stdin, "dumb", tc.global, tc.args...)
+				sameAsRedisCLI(t, tc.name, got, want)
+				if after := snapshot(t, all); after != before {
+					t.Fatalf("redis-cli changed the nodes\n--- before\n%s\n--- after\n%s", before, after)
+				}
+			}
+		})
+	}
+}
+
+// waitReplicated waits until every replica has as many keys as its master,
+// so that a snapshot taken now stays the same.
+func waitReplicated(t *testing.T, servers []*redistest.Server) {
+	t.Helper()
+	redistest.WaitStable(t, servers)
+	byID := map[string]*redistest.Server{}
+	for _, s := range servers {
+		byID[nodeIDOf(t, s)] = s
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, s := range servers {
+		me, err := s.Myself()
+		if err != nil {
+			t.Fatal(err)
+		}
+		master := byID[me.MasterID]
+		if master == nil {
+			continue
+		}
+		for {
+			n, _ := s.DoInt("DBSIZE")
+			m, _ := master.DoInt("DBSIZE")
+			if n == m {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %s has %d keys, its master %d", s.Addr(), n, m)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
