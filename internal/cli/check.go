@@ -28,17 +28,7 @@ EXIT STATUS
 		Example: `  rcluster check 127.0.0.1:7000
   rcluster check 127.0.0.1 7000 --search-multiple-owners`,
 		Args: f.minArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := f.parseHostArgs(args)
-			if err != nil {
-				return err
-			}
-			o.addr = a
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runCheck(cmd.Context(), f, o)
-		},
+		RunE: onHostArgs(f, &o.addr, o, runF, runCheck),
 	}
 	cmd.Flags().BoolVar(&o.searchMultipleOwners, "search-multiple-owners", false, "also look for slots with keys on more than one master")
 	return cmd

@@ -39,17 +39,7 @@ EXIT STATUS
 		Example: `  rcluster fix 127.0.0.1:7000
   rcluster fix 127.0.0.1:7000 --yes --search-multiple-owners`,
 		Args: f.minArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := f.parseHostArgs(args)
-			if err != nil {
-				return err
-			}
-			o.addr = a
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runFix(cmd.Context(), f, o)
-		},
+		RunE: onHostArgs(f, &o.addr, o, runF, runFix),
 	}
 	cmd.Flags().BoolVar(&o.searchMultipleOwners, "search-multiple-owners", false, "also repair slots with keys on more than one master")
 	cmd.Flags().BoolVar(&o.withUnreachable, "fix-with-unreachable-masters", false, "repair even though some masters cannot be reached (may lose data)")

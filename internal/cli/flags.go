@@ -330,3 +330,20 @@ func (f *factory) write(v any, err error) error {
 func (f *factory) dryRunNote() {
 	fmt.Fprint(f.IO.ErrOut, "Dry run: nothing was changed.\n")
 }
+
+// onHostArgs is the RunE of the commands that take redis-cli's "<host:port>
+// or <host> <port>" arguments: it parses them into *addr, then runs the
+// command (or runF, the hook tests use to stop after parsing).
+func onHostArgs[O any](f *factory, addr *manager.Address, o O, runF func(context.Context, O) error, run func(context.Context, *factory, O) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := f.parseHostArgs(args)
+		if err != nil {
+			return err
+		}
+		*addr = a
+		if runF != nil {
+			return runF(cmd.Context(), o)
+		}
+		return run(cmd.Context(), f, o)
+	}
+}

@@ -26,17 +26,7 @@ EXIT STATUS
   1  the cluster could not be loaded`,
 		Example: `  rcluster info 127.0.0.1:7000`,
 		Args:    f.minArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := f.parseHostArgs(args)
-			if err != nil {
-				return err
-			}
-			o.addr = a
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runInfo(cmd.Context(), f, o)
-		},
+		RunE:    onHostArgs(f, &o.addr, o, runF, runInfo),
 	}
 }
 

@@ -38,17 +38,7 @@ EXIT STATUS
 		Example: `  rcluster reshard 127.0.0.1:7000 --from all --to 3b1f... --slots 1000 --yes
   rcluster reshard 127.0.0.1:7000 --from 8c2e...,a41d... --to 3b1f... --slots 100 --pipeline 1000`,
 		Args: f.minArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := f.parseHostArgs(args)
-			if err != nil {
-				return err
-			}
-			o.addr = a
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runReshard(cmd.Context(), f, o)
-		},
+		RunE: onHostArgs(f, &o.addr, o, runF, runReshard),
 	}
 	cmd.Flags().StringArrayVar(&o.from, "from", nil, "source node IDs (comma-separated or repeated), or all")
 	cmd.Flags().StringVar(&o.to, "to", "", "the receiving node ID")
