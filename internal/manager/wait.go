@@ -109,11 +109,13 @@ func (m *Manager) printLinkProblems(ctx context.Context) bool {
 }
 
 // waitSettled waits until every node reports cluster_state:ok, all agree on
-// the slot map and know the same nodes; with matchModel (create, add-node)
-// every node must also have the role of the loaded model itself. How other
-// nodes see its role is left to gossip: in a large cluster with a long node
+// the slot map and know the same nodes. With matchModel (create, add-node)
+// every node must also have the role of the loaded model itself; how the
+// others see it is left to gossip: on a new large cluster with a long node
 // timeout that can take a minute, and the next command does not need it
 // (redis-cli's loading takes every node's role from the node itself).
+// Without it (changes to a running cluster) all nodes must agree on the
+// roles too.
 func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchModel bool) error {
 	for {
 		problems := m.settleProblems(ctx, matchModel)
@@ -139,6 +141,7 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 	type view struct {
 		state string
 		known map[string]bool
+		roles map[string]string // node ID -> master ID, as this node sees them
 		self  *cluster.Line
 		err   error
 	}
@@ -159,8 +162,10 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 		}
 		v.err = err
 		v.known = map[string]bool{}
+		v.roles = map[string]string{}
 		for _, l := range lines {
 			v.known[l.ID] = true
+			v.roles[l.ID] = l.MasterID
 			if l.Myself() {
 				v.self = l
 			}
@@ -193,6 +198,15 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 		}
 		if len(v.known) != len(ref) {
 			problems = append(problems, fmt.Sprintf("%s: knows %d nodes, expected %d", n.Addr(), len(v.known), len(ref)))
+		}
+		// After a change to a running cluster (a replica moved, a drained
+		// master turned replica) all nodes must also agree on the roles.
+		if !matchModel {
+			for id, master := range views[0].roles {
+				if got, ok := v.roles[id]; ok && got != master {
+					problems = append(problems, fmt.Sprintf("%s: does not yet see %s as %s", n.Addr(), id, roleOf(master)))
+				}
+			}
 		}
 	}
 	if len(problems) == 0 && !m.IsConfigConsistent(ctx) {
