@@ -32,12 +32,7 @@ EXIT STATUS
   1  the cluster or the new node was refused, or the join failed`,
 		Example: `  rcluster add-node 127.0.0.1:7006 127.0.0.1:7000
   rcluster add-node 127.0.0.1:7007 127.0.0.1:7000 --replica --master-id 3b1f...`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return f.errWrongArgs()
-			}
-			return nil
-		},
+		Args: f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.existing, err = f.parseOneHost(args[1]); err != nil {

@@ -33,12 +33,7 @@ EXIT STATUS
   0  the backup was written (a failed check is reported as a warning)
   1  the cluster could not be loaded, or an RDB or nodes.json could not be saved`,
 		Example: `  rcluster backup 127.0.0.1:7000 /var/backups/redis-cluster`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return f.errWrongArgs()
-			}
-			return nil
-		},
+		Args:    f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := refuseJSON(f, "backup"); err != nil {
 				return err

@@ -30,12 +30,7 @@ EXIT STATUS
   0  the node was removed and the cluster settled
   1  no such node, the node holds slots, or a node refused`,
 		Example: `  rcluster del-node 127.0.0.1:7000 3b1f24a5c8d1e0f9a7b6c5d4e3f2a1b0c9d8e7f6`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return f.errWrongArgs()
-			}
-			return nil
-		},
+		Args:    f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := f.parseOneHost(args[0])
 			if err != nil {

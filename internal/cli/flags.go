@@ -209,6 +209,16 @@ func (f *factory) minArgs(n int) cobra.PositionalArgs {
 	}
 }
 
+// exactArgs is a cobra argument validator with redis-cli's message.
+func (f *factory) exactArgs(n int) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return f.errWrongArgs()
+		}
+		return nil
+	}
+}
+
 // parseAddr splits "host:port" at the last colon (redis-cli's rule, so
 // "::1:7000" is host ::1) and also accepts "[::1]:7000". The port must be a
 // number from 1 to 65535 (redis-cli takes "7000x" as 7000: we refuse it).

@@ -46,12 +46,7 @@ EXIT STATUS
   1  the cluster check failed, the source was refused, or a MIGRATE failed`,
 		Example: `  rcluster import 127.0.0.1:7000 --from 127.0.0.1:6379
   rcluster import 127.0.0.1:7000 --from 10.0.0.5:6379 --from-pass secret --copy --replace`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return f.errWrongArgs()
-			}
-			return nil
-		},
+		Args: f.exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := refuseJSON(f, "import"); err != nil {
 				return err

@@ -30,12 +30,7 @@ EXIT STATUS
   0  the cluster was loaded (even if some nodes failed: they are reported)
   1  the timeout was refused or the cluster could not be loaded`,
 		Example: `  rcluster set-timeout 127.0.0.1:7000 5000`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return f.errWrongArgs()
-			}
-			return nil
-		},
+		Args:    f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := refuseJSON(f, "set-timeout"); err != nil {
 				return err
