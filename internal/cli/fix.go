@@ -49,20 +49,18 @@ EXIT STATUS
 }
 
 func runFix(ctx context.Context, f *factory, o *fixOptions) error {
-	bar, err := f.progress(o.migration.progress)
-	if err != nil {
-		return err
-	}
-	m := f.manager(manager.Options{
+	m, err := f.movingManager(manager.Options{
 		SearchMultipleOwners: o.searchMultipleOwners,
 		Fix:                  !o.dryRun,
 		FixWithUnreachable:   o.withUnreachable,
 		Migrate:              f.migrate(o.migration),
-	})
+	}, o.migration.progress)
+	if err != nil {
+		return err
+	}
 	defer m.Close()
-	m.Progress = bar
-	bar.Start("fix", 0, 0)
-	defer bar.Done()
+	m.Progress.Start("fix", 0, 0)
+	defer m.Progress.Done()
 	if !f.global.yes {
 		m.Confirm = f.prompter().Confirm
 	}

@@ -175,6 +175,18 @@ func (f *factory) manager(o manager.Options) *manager.Manager {
 	return manager.New(f.printer(), f.dialer(), o)
 }
 
+// movingManager is the manager of a command that moves keys, with the
+// progress bar its --progress flag asks for.
+func (f *factory) movingManager(o manager.Options, progress string) (*manager.Manager, error) {
+	bar, err := f.progress(progress)
+	if err != nil {
+		return nil, err
+	}
+	m := f.manager(o)
+	m.Progress = bar
+	return m, nil
+}
+
 // progress returns the progress bar the --progress setting asks for, or nil.
 // In auto mode the bar appears only when stderr is a terminal and stdout is
 // not the same terminal, so it never mixes with redis-cli's text.

@@ -94,12 +94,10 @@ EXIT STATUS
 }
 
 func runImport(ctx context.Context, f *factory, o *importOptions) error {
-	bar, err := f.progress(o.progress)
+	m, err := f.movingManager(manager.Options{}, o.progress)
 	if err != nil {
 		return err
 	}
-	m := f.manager(manager.Options{})
-	m.Progress = bar
 	defer m.Close()
 	m.P.Info(">>> Importing data from %s to cluster %s\n", o.fromAddr, o.addr)
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {

@@ -73,12 +73,10 @@ EXIT STATUS
 }
 
 func runRebalance(ctx context.Context, f *factory, o *rebalanceOptions) error {
-	bar, err := f.progress(o.migration.progress)
+	m, err := f.movingManager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel}, o.migration.progress)
 	if err != nil {
 		return err
 	}
-	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
-	m.Progress = bar
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "rebalance", nil, false, err)

@@ -70,12 +70,10 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 		f.IO.ErrOut.Write([]byte("*** The number of slots must be between 1 and 16384.\n"))
 		return &exitError{ExitFailure}
 	}
-	bar, err := f.progress(o.migration.progress)
+	m, err := f.movingManager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel}, o.migration.progress)
 	if err != nil {
 		return err
 	}
-	m := f.manager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel})
-	m.Progress = bar
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "reshard", nil, false, err)
