@@ -63,20 +63,17 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 		}
 	}
 	m.P.Info(">>> Send CLUSTER MEET to node %s to make it join the cluster.\n", nn.Addr())
-	ip, err := resolveIP(ctx, entry.Host)
+	meet, err := m.meetArgs(ctx, entry)
 	if err != nil {
-		m.P.Stderr("Invalid IP address or hostname specified: %s\n", entry.Host)
-		return ErrReported
-	}
-	meet := []any{"CLUSTER", "MEET", ip, entry.Port}
-	if entry.BusPort != 0 && entry.BusPort != entry.Port+10000 {
-		meet = append(meet, entry.BusPort)
+		return err
 	}
 	if _, err := nn.Client.Do(ctx, meet...); err != nil {
 		m.P.ReplyError(nn.Addr(), replyText(err))
 		return ErrReported
 	}
 	deadline := time.Now().Add(o.SettleTimeout)
+	m.intro = newIntroducer(ctx, m.Nodes)
+	defer func() { m.intro = nil }()
 	if master != nil {
 		if err := m.waitForJoin(ctx, deadline); err != nil {
 			return err

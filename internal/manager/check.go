@@ -59,6 +59,11 @@ func configSignature(ctx context.Context, n *Node) (sig string, ok bool) {
 	if err != nil {
 		return "", false
 	}
+	return signatureOf(text)
+}
+
+// signatureOf is configSignature of a CLUSTER NODES reply.
+func signatureOf(text string) (sig string, ok bool) {
 	var cfgs []string
 	for _, raw := range strings.Split(text, "\n") {
 		l, err := cluster.ParseLine(raw)

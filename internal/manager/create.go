@@ -248,15 +248,9 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 		m.Nodes[i].Client.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", i+1) // errors ignored, as redis-cli does
 	})
 	m.P.Info(">>> Sending CLUSTER MEET messages to join the cluster\n")
-	first := m.Nodes[0]
-	ip, err := resolveIP(ctx, first.Host)
+	meet, err := m.meetArgs(ctx, m.Nodes[0])
 	if err != nil {
-		m.P.Stderr("Invalid IP address or hostname specified: %s\n", first.Host)
-		return ErrReported
-	}
-	meet := []any{"CLUSTER", "MEET", ip, first.Port}
-	if first.BusPort != 0 && first.BusPort != first.Port+10000 {
-		meet = append(meet, first.BusPort)
+		return err
 	}
 	errs = make([]error, len(m.Nodes))
 	each(len(m.Nodes)-1, func(i int) { _, errs[i+1] = m.Nodes[i+1].Client.Do(ctx, meet...) })
@@ -265,6 +259,8 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	}
 
 	deadline := time.Now().Add(o.JoinTimeout)
+	m.intro = newIntroducer(ctx, m.Nodes)
+	defer func() { m.intro = nil }()
 	if err := m.waitForJoin(ctx, deadline); err != nil {
 		return err
 	}
@@ -290,6 +286,29 @@ func (m *Manager) firstError(errs []error) error {
 		}
 	}
 	return nil
+}
+
+// meetArgs is the CLUSTER MEET that introduces n to another node; it
+// prints redis-cli's message when n's host does not resolve.
+func (m *Manager) meetArgs(ctx context.Context, n *Node) ([]any, error) {
+	args, err := meetCommand(ctx, n)
+	if err != nil {
+		m.P.Stderr("Invalid IP address or hostname specified: %s\n", n.Host)
+		return nil, ErrReported
+	}
+	return args, nil
+}
+
+func meetCommand(ctx context.Context, n *Node) ([]any, error) {
+	ip, err := resolveIP(ctx, n.Host)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{"CLUSTER", "MEET", ip, n.Port}
+	if n.BusPort != 0 && n.BusPort != n.Port+10000 {
+		args = append(args, n.BusPort)
+	}
+	return args, nil
 }
 
 // resolveIP turns a host into the IP that CLUSTER MEET needs.

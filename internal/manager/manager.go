@@ -40,6 +40,8 @@ type Manager struct {
 	Opts Options
 
 	Nodes []*Node
+	// intro, while nodes join, introduces those gossip has not yet.
+	intro *introducer
 	// UnreachableMasters counts masters the entry node knows of that could
 	// not be loaded (used by fix).
 	UnreachableMasters int

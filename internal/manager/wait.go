@@ -30,8 +30,13 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 	start := time.Now()
 	checkAfter := time.Duration(20+int(float32(len(m.Nodes))*0.15)) * time.Second
 	dots, reported := 0, time.Duration(0)
-	for !m.IsConfigConsistent(ctx) {
+	for {
+		texts := m.clusterNodesTexts(ctx)
+		if consistentTexts(texts) {
+			break
+		}
 		elapsed := time.Since(start)
+		m.intro.introduce(ctx, texts)
 		for ; time.Duration(dots+1)*time.Second <= elapsed; dots++ {
 			m.P.Plain(".")
 		}
@@ -52,6 +57,27 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 	}
 	m.P.Plain("\n")
 	return nil
+}
+
+// clusterNodesTexts is every node's CLUSTER NODES reply ("" when a node
+// did not answer).
+func (m *Manager) clusterNodesTexts(ctx context.Context) []string {
+	texts := make([]string, len(m.Nodes))
+	each(len(m.Nodes), func(i int) { texts[i], _ = node.Str(m.Nodes[i].Client.Do(ctx, "CLUSTER", "NODES")) })
+	return texts
+}
+
+// consistentTexts is IsConfigConsistent on replies already fetched.
+func consistentTexts(texts []string) bool {
+	var first string
+	for i, t := range texts {
+		sig, ok := signatureOf(t)
+		if !ok || (i > 0 && sig != first) {
+			return false
+		}
+		first = sig
+	}
+	return true
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -118,7 +144,8 @@ func (m *Manager) printLinkProblems(ctx context.Context) bool {
 // roles too.
 func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchModel bool) error {
 	for {
-		problems := m.settleProblems(ctx, matchModel)
+		problems, texts := m.settleProblems(ctx, matchModel)
+		m.intro.introduce(ctx, texts)
 		if len(problems) == 0 {
 			return nil
 		}
@@ -137,7 +164,7 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 
 // settleProblems lists what keeps the cluster from being settled; empty
 // when it is.
-func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string {
+func (m *Manager) settleProblems(ctx context.Context, matchModel bool) (problems, texts []string) {
 	type view struct {
 		state string
 		known map[string]bool
@@ -146,6 +173,7 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 		err   error
 	}
 	views := make([]view, len(m.Nodes))
+	texts = make([]string, len(m.Nodes))
 	each(len(m.Nodes), func(i int) {
 		v := &views[i]
 		c := m.Nodes[i].Client
@@ -156,6 +184,7 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 		}
 		v.state, _ = node.InfoField(info, "cluster_state")
 		text, err := node.Str(c.Do(ctx, "CLUSTER", "NODES"))
+		texts[i] = text
 		var lines []*cluster.Line
 		if err == nil {
 			lines, err = cluster.ParseNodes(text)
@@ -178,7 +207,6 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 			ref[n.ID] = true
 		}
 	}
-	var problems []string
 	for i, n := range m.Nodes {
 		v := views[i]
 		if v.err != nil {
@@ -212,7 +240,7 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) []string 
 	if len(problems) == 0 && !m.IsConfigConsistent(ctx) {
 		problems = append(problems, "nodes do not agree about the slots configuration")
 	}
-	return problems
+	return problems, texts
 }
 
 func roleOf(master string) string {

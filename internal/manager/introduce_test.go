@@ -1,0 +1,56 @@
+package manager
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/rcluster/rcluster/pkg/cluster"
+)
+
+func TestIntroductions(t *testing.T) {
+	id := func(c byte) string { return strings.Repeat(string(c), 40) }
+	// a and b are masters of the model, c replicates a.
+	a := &Node{Node: &cluster.Node{ID: id('a'), Host: "127.0.0.1", Port: 7000}}
+	a.Slots.AddRange(0, 8191)
+	b := &Node{Node: &cluster.Node{ID: id('b'), Host: "127.0.0.1", Port: 7001}}
+	b.Slots.AddRange(8192, 16383)
+	c := &Node{Node: &cluster.Node{ID: id('c'), Host: "127.0.0.1", Port: 7002, MasterID: id('a')}}
+	nodes := []*Node{a, b, c}
+	line := func(n *Node, myself bool, slots string) string {
+		flags := "master"
+		if myself {
+			flags = "myself,master"
+		}
+		return strings.TrimSpace(n.ID + " 127.0.0.1:" + map[int]string{7000: "7000@17000", 7001: "7001@17001", 7002: "7002@17002"}[n.Port] +
+			" " + flags + " - 0 0 1 connected " + slots)
+	}
+	texts := []string{
+		// a knows b by name but not its slots, and has never heard of c.
+		line(a, true, "0-8191") + "\n" + line(b, false, ""),
+		// b knows everyone and a's slots.
+		line(b, true, "8192-16383") + "\n" + line(a, false, "0-8191") + "\n" + line(c, false, ""),
+		// c did not answer.
+		"",
+	}
+	got := introductions(nodes, texts)
+	want := [][]int{
+		nil, // everyone who answered knows a and its slots
+		{0}, // b must meet a, which lacks b's slots
+		{0}, // c must meet a, which does not know it
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("introductions = %v, want %v", got, want)
+	}
+
+	// Once every node knows every other and every master's slots, there is
+	// nothing left to do.
+	texts = []string{
+		line(a, true, "0-8191") + "\n" + line(b, false, "8192-16383") + "\n" + line(c, false, ""),
+		line(b, true, "8192-16383") + "\n" + line(a, false, "0-8191") + "\n" + line(c, false, ""),
+		line(c, true, "") + "\n" + line(a, false, "0-8191") + "\n" + line(b, false, "8192-16383"),
+	}
+	if got := introductions(nodes, texts); !reflect.DeepEqual(got, [][]int{nil, nil, nil}) {
+		t.Fatalf("introductions on a joined cluster = %v, want none", got)
+	}
+}
