@@ -125,18 +125,22 @@ func TestCreateLikeRedisCLI(t *testing.T) {
 		replicas int
 		hosts    []string
 		term     string
+		config   []string
 	}{
-		{"3-masters", 3, 0, nil, "xterm-256color"},
-		{"6-nodes-1-replica", 6, 1, nil, "dumb"},
-		{"6-nodes-3-hosts", 6, 1, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}, "xterm-256color"},
-		{"9-nodes-3-hosts-2-replicas", 9, 2, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}, "dumb"},
-		{"60-nodes-4-hosts", 60, 1, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}, "dumb"},
-		{"60-nodes-2-replicas", 60, 2, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}, "dumb"},
-		{"60-nodes-no-replicas", 60, 0, []string{"127.0.0.1", "127.0.0.2"}, "dumb"},
+		{"3-masters", 3, 0, nil, "xterm-256color", nil},
+		{"6-nodes-1-replica", 6, 1, nil, "dumb", nil},
+		{"6-nodes-3-hosts", 6, 1, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}, "xterm-256color", nil},
+		{"9-nodes-3-hosts-2-replicas", 9, 2, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}, "dumb", nil},
+		{"60-nodes-4-hosts", 60, 1, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}, "dumb", nil},
+		{"60-nodes-2-replicas", 60, 2, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}, "dumb", nil},
+		{"60-nodes-no-replicas", 60, 0, []string{"127.0.0.1", "127.0.0.2"}, "dumb", nil},
+		// rcluster ends Redis' rejoin delay with CONFIG SET; without CONFIG
+		// it waits the delay out.
+		{"6-nodes-without-config", 6, 1, nil, "dumb", []string{`rename-command CONFIG ""`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := redistest.Options{Count: tc.nodes, Hosts: tc.hosts}
+			opts := redistest.Options{Count: tc.nodes, Hosts: tc.hosts, ExtraConfig: tc.config}
 			twinA := redistest.Start(t, opts)
 			twinB := redistest.Start(t, opts)
 			args := func(s []*redistest.Server) []string {
@@ -157,7 +161,41 @@ func TestCreateLikeRedisCLI(t *testing.T) {
 				t.Errorf("stderr %q, redis-cli %q", got.stderr, want.stderr)
 			}
 			requireHealthy(t, twinB, tc.replicas, len(tc.hosts) > 1)
+			if tc.config == nil {
+				requireRejoinDelayEnded(t, twinB, twinA, tc.nodes <= 9)
+			}
 		})
+	}
+}
+
+// requireRejoinDelayEnded checks the CONFIG SETs with which create ends
+// Redis' rejoin delay: every lowered cluster-node-timeout was set back (an
+// even count of CONFIG SETs, the timeout equal to the untouched twin's) and,
+// when the join is quick enough to beat the delay (used), some were made.
+func requireRejoinDelayEnded(t *testing.T, servers, untouched []*redistest.Server, used bool) {
+	t.Helper()
+	sets := 0
+	for i, s := range servers {
+		got, _ := s.Do("CONFIG", "GET", "cluster-node-timeout")
+		want, _ := untouched[i].Do("CONFIG", "GET", "cluster-node-timeout")
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: cluster-node-timeout %v after create, want it as it was: %v", s.Addr(), got, want)
+		}
+		stats, err := s.DoString("INFO", "commandstats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		if m := regexp.MustCompile(`cmdstat_config\|set:calls=(\d+)`).FindStringSubmatch(stats); m != nil {
+			n, _ = strconv.Atoi(m[1])
+		}
+		if n%2 != 0 {
+			t.Errorf("%s: %d CONFIG SETs: a lowered node timeout was not set back", s.Addr(), n)
+		}
+		sets += n
+	}
+	if used && sets == 0 {
+		t.Errorf("no master had its rejoin delay ended")
 	}
 }
 

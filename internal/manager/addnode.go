@@ -73,7 +73,10 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 	}
 	deadline := time.Now().Add(o.SettleTimeout)
 	m.intro = newIntroducer(ctx, m.Nodes)
-	defer func() { m.intro = nil }()
+	if master == nil {
+		m.fresh = &newMasters{nodes: []*Node{nn}, since: time.Now()}
+	}
+	defer func() { m.intro, m.fresh = nil, nil }()
 	if master != nil {
 		if err := m.waitForJoin(ctx, deadline); err != nil {
 			return err

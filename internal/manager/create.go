@@ -242,6 +242,12 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	if err := m.firstError(errs); err != nil {
 		return err
 	}
+	fresh := &newMasters{since: time.Now()}
+	for _, n := range m.Nodes {
+		if n.MasterID == "" && n.Slots.Count() > 0 {
+			fresh.nodes = append(fresh.nodes, n)
+		}
+	}
 	m.P.Info(">>> Nodes configuration updated\n")
 	m.P.Info(">>> Assign a different config epoch to each node\n")
 	each(len(m.Nodes), func(i int) {
@@ -259,8 +265,8 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	}
 
 	deadline := time.Now().Add(o.JoinTimeout)
-	m.intro = newIntroducer(ctx, m.Nodes)
-	defer func() { m.intro = nil }()
+	m.intro, m.fresh = newIntroducer(ctx, m.Nodes), fresh
+	defer func() { m.intro, m.fresh = nil, nil }()
 	if err := m.waitForJoin(ctx, deadline); err != nil {
 		return err
 	}

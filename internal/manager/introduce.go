@@ -5,40 +5,46 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
 )
 
-// introducer speeds up a join. Gossip spreads most of the news within a
-// second or two, but each ping names only a tenth of the nodes, at random,
-// so on a large cluster the last pairs of nodes that have not heard of each
-// other, or of each other's slots, wait seconds for luck (redis-cli's create
-// of 60 nodes takes 8 to 30 s). Once gossip has had its head start, the
-// introducer sends a CLUSTER MEET for each such pair.
+// introducer speeds up a join. Left to gossip, nodes hear of each other
+// from pings that each name a tenth of the nodes, at random, so on a large
+// cluster the last pairs wait seconds for luck (redis-cli's create of 60
+// nodes takes 4 to 30 s here). At every look at the nodes the introducer
+// sends a CLUSTER MEET for each pair where one node does not yet know the
+// other, or the other's slots.
 //
 // The direction matters. A node learns a master's slots only from a message
-// the master itself sends while the node already knows it by name: the
-// PONG that ends a handshake does not count, and after it the master may
-// not ping again for half the node timeout. A MEET from the master is such
-// a message, and it also introduces the master to a node that never heard
-// of it. So the node that is unknown, or whose slots are, meets the node
-// that lacks the news, never the other way round.
+// the master itself sends while the node already knows it by name: the PONG
+// that ends a handshake does not count, and after it the master may not ping
+// again for half the node timeout. A MEET from the master is such a message,
+// and it also introduces the master to a node that never heard of it. So the
+// node that is unknown, or whose slots are, meets the node that lacks the
+// news, never the other way round; two strangers need one MEET to learn each
+// other's names, and a second one for the slots.
 type introducer struct {
 	nodes []*Node
-	start time.Time
 	meet  [][]any // per node, the CLUSTER MEET that names it; nil if its host does not resolve
 	last  map[[2]int]time.Time
 }
 
 const (
-	// headStart is how long gossip runs alone: meeting every pair at once
-	// makes a storm of handshakes that slows the join down.
-	headStart = time.Second
-	// meetAgain is how long an introduction is given before it is repeated.
-	meetAgain = time.Second
+	// meetAgain is how long an introduction is given before it is repeated:
+	// a node that hears of a stranger by its MEET completes its own
+	// handshake with it within a cron tick (100 ms), and only then can a
+	// second MEET tell it the stranger's slots.
+	meetAgain = 300 * time.Millisecond
+	// maxHandshakes bounds the handshakes a node has in flight, counting
+	// those the introducer is about to start: a burst of connections delays
+	// the pings that tell a node its peers are alive, and a short
+	// cluster-node-timeout turns late pings into failure reports.
+	maxHandshakes = 40
 )
 
 func newIntroducer(ctx context.Context, nodes []*Node) *introducer {
-	in := &introducer{nodes: nodes, start: time.Now(), meet: make([][]any, len(nodes)), last: map[[2]int]time.Time{}}
+	in := &introducer{nodes: nodes, meet: make([][]any, len(nodes)), last: map[[2]int]time.Time{}}
 	for i, n := range nodes {
 		in.meet[i], _ = meetCommand(ctx, n)
 	}
@@ -48,24 +54,28 @@ func newIntroducer(ctx context.Context, nodes []*Node) *introducer {
 // introduce sends the MEETs that the nodes' CLUSTER NODES replies call for.
 // A nil introducer does nothing.
 func (in *introducer) introduce(ctx context.Context, texts []string) {
-	if in == nil || time.Since(in.start) < headStart {
+	if in == nil {
 		return
 	}
 	now := time.Now()
-	todo := introductions(in.nodes, texts)
-	for y := range todo {
-		keep := todo[y][:0]
-		for _, x := range todo[y] {
-			if in.meet[x] != nil && now.Sub(in.last[[2]int{y, x}]) >= meetAgain {
+	budget := make([]int, len(in.nodes))
+	for i, text := range texts {
+		budget[i] = maxHandshakes - strings.Count(text, "handshake")
+	}
+	cmds := make([][][]any, len(in.nodes)) // per node, the MEETs it sends
+	for y, xs := range introductions(in.nodes, texts) {
+		for _, x := range xs {
+			if in.meet[x] != nil && now.Sub(in.last[[2]int{y, x}]) >= meetAgain && budget[y] > 0 && budget[x] > 0 {
 				in.last[[2]int{y, x}] = now
-				keep = append(keep, x)
+				budget[x]--
+				budget[y]--
+				cmds[y] = append(cmds[y], in.meet[x])
 			}
 		}
-		todo[y] = keep
 	}
-	each(len(todo), func(y int) {
-		for _, x := range todo[y] {
-			in.nodes[y].Client.Do(ctx, in.meet[x]...) // best effort: gossip gets there anyway
+	each(len(cmds), func(y int) {
+		if len(cmds[y]) > 0 {
+			node.Pipeline(ctx, in.nodes[y].Client, cmds[y]) // best effort: gossip gets there anyway
 		}
 	})
 }
@@ -74,23 +84,49 @@ func (in *introducer) introduce(ctx context.Context, texts []string) {
 // y: those whose CLUSTER NODES reply (texts[x], "" when x did not answer)
 // lacks y, or lacks the slots that y, a master of the model, owns.
 func introductions(nodes []*Node, texts []string) [][]int {
-	todo := make([][]int, len(nodes))
+	n := len(nodes)
+	index := map[string]int{}
+	for i, nd := range nodes {
+		index[nd.ID] = i
+	}
+	known, hasSlots := make([][]bool, n), make([][]bool, n)
 	for x, text := range texts {
-		if text == "" {
+		known[x], hasSlots[x] = make([]bool, n), make([]bool, n)
+		if text == "" { // nothing to tell a node that does not answer
+			for y := range known[x] {
+				known[x][y], hasSlots[x][y] = true, true
+			}
 			continue
 		}
-		known, hasSlots := map[string]bool{}, map[string]bool{}
 		for _, raw := range strings.Split(text, "\n") {
 			if l, err := cluster.ParseLine(raw); err == nil {
-				known[l.ID] = true
-				hasSlots[l.ID] = len(l.SlotTokens) > 0
+				if y, ok := index[l.ID]; ok {
+					known[x][y], hasSlots[x][y] = true, len(l.SlotTokens) > 0
+				}
 			}
 		}
-		for y, n := range nodes {
-			owner := n.MasterID == "" && n.Slots.Count() > 0
-			if y != x && (!known[n.ID] || owner && !hasSlots[n.ID]) {
-				todo[y] = append(todo[y], x)
+	}
+	owner := func(i int) bool { return nodes[i].MasterID == "" && nodes[i].Slots.Count() > 0 }
+	// Of two strangers, the one to send the single MEET between them: the
+	// one that owns slots, or the first if both or neither do.
+	sender := func(x, y int) int {
+		if owner(x) != owner(y) && owner(y) {
+			return y
+		} else if owner(x) != owner(y) {
+			return x
+		}
+		return min(x, y)
+	}
+	todo := make([][]int, n)
+	for x := range nodes {
+		for y := range nodes {
+			if y == x || known[x][y] && (hasSlots[x][y] || !owner(y)) {
+				continue
 			}
+			if !known[x][y] && !known[y][x] && sender(x, y) != y {
+				continue
+			}
+			todo[y] = append(todo[y], x)
 		}
 	}
 	return todo

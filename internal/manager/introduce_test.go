@@ -43,6 +43,17 @@ func TestIntroductions(t *testing.T) {
 		t.Fatalf("introductions = %v, want %v", got, want)
 	}
 
+	// Strangers need one MEET, from the one that owns slots: a meets c, and
+	// c is not told to meet a as well.
+	texts = []string{
+		line(a, true, "0-8191") + "\n" + line(b, false, "8192-16383"),
+		line(b, true, "8192-16383") + "\n" + line(a, false, "0-8191") + "\n" + line(c, false, ""),
+		line(c, true, "") + "\n" + line(b, false, "8192-16383"),
+	}
+	if got, want := introductions(nodes, texts), [][]int{{2}, nil, nil}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("introductions between strangers = %v, want %v", got, want)
+	}
+
 	// Once every node knows every other and every master's slots, there is
 	// nothing left to do.
 	texts = []string{
@@ -52,5 +63,23 @@ func TestIntroductions(t *testing.T) {
 	}
 	if got := introductions(nodes, texts); !reflect.DeepEqual(got, [][]int{nil, nil, nil}) {
 		t.Fatalf("introductions on a joined cluster = %v, want none", got)
+	}
+}
+
+func TestConfigValue(t *testing.T) {
+	for _, c := range []struct {
+		reply any
+		want  int64
+		ok    bool
+	}{
+		{[]any{"cluster-node-timeout", "15000"}, 15000, true},     // RESP2
+		{map[any]any{"cluster-node-timeout": "5000"}, 5000, true}, // RESP3
+		{[]any{}, 0, false},
+		{"15000", 0, false},
+	} {
+		got, err := configValue(c.reply)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("configValue(%v) = %d, %v; want %d, ok=%v", c.reply, got, err, c.want, c.ok)
+		}
 	}
 }

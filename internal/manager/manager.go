@@ -42,6 +42,9 @@ type Manager struct {
 	Nodes []*Node
 	// intro, while nodes join, introduces those gossip has not yet.
 	intro *introducer
+	// fresh, while nodes join, are the new masters whose rejoin delay
+	// rcluster ends.
+	fresh *newMasters
 	// UnreachableMasters counts masters the entry node knows of that could
 	// not be loaded (used by fix).
 	UnreachableMasters int

@@ -146,6 +146,11 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 	for {
 		problems, texts := m.settleProblems(ctx, matchModel)
 		m.intro.introduce(ctx, texts)
+		if len(problems) > 0 && m.fresh != nil && consistentTexts(texts) {
+			m.endRejoinDelay(ctx, m.fresh)
+			m.fresh = nil
+			continue
+		}
 		if len(problems) == 0 {
 			return nil
 		}
