@@ -25,7 +25,9 @@ func newAddNodeCmd(f *factory, runF func(context.Context, *addNodeOptions) error
 		Long: `Check the cluster through the existing node, check that the new node is
 empty, give it the cluster's functions (as a master), make it meet the
 cluster and, with --replica, attach it to the given master or to the master
-with the fewest replicas. Returns when every node knows the new one.
+with the fewest replicas. Returns when every node knows the new one and
+reports cluster_state:ok. A new master's rejoin delay is ended as by create
+(its cluster-node-timeout is lowered for a moment, then set back).
 
 EXIT STATUS
   0  the node was added and the cluster settled

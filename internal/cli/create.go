@@ -31,6 +31,11 @@ reports cluster_state:ok. The output is redis-cli's.
 
 The replica layout is deterministic: the same nodes give the same plan.
 
+To join fast, rcluster also meets the nodes gossip has not introduced yet,
+and ends Redis' rejoin delay (cluster_state:fail for up to 5 s on each new
+master): it lowers the master's cluster-node-timeout with CONFIG SET for
+the moment the state takes to turn ok, then sets it back.
+
 EXIT STATUS
   0  the cluster was created, or the plan was declined (as redis-cli)
   1  a node was refused (nothing was changed), or the cluster did not settle`,
