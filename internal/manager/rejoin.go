@@ -12,11 +12,12 @@ import (
 // Redis keeps a master at cluster_state:fail for its rejoin delay,
 // min(cluster-node-timeout, 5 s), after the last moment it saw itself in a
 // minority, so that a master coming back from a partition hears of any
-// failover before it takes writes again. A new master counts as being in a
-// minority until it has slots (it knows no master that has any), so every
-// new cluster waits out the delay after its ADDSLOTS, and so does a new
-// master after add-node, although neither has anything to protect: the
-// delay, not the join, is most of create's time on a large cluster.
+// failover before it takes writes again. A new node counts as being in a
+// minority until it knows most masters that have slots (an empty one knows
+// none), so a new cluster's masters wait out the delay after their
+// ADDSLOTS, and a master added by add-node after it has heard of the
+// others, although neither has anything to protect: the delay, not the
+// join, was most of create's time on a large cluster.
 //
 // The delay is computed from the node timeout at the moment the state would
 // turn ok, so endRejoinDelay lowers the timeout of each new master still at
@@ -48,7 +49,8 @@ func (m *Manager) endRejoinDelay(ctx context.Context, nm *newMasters) {
 	each(len(nm.nodes), func(i int) { failed[i] = endNodeRejoinDelay(ctx, nm.nodes[i], nm.since) })
 	for i, err := range failed {
 		if err != nil {
-			m.P.Warn("[WARNING] Could not set cluster-node-timeout of %s back: %s\n", nm.nodes[i].Addr(), err)
+			// stderr: the report on stdout stays redis-cli's.
+			m.P.Stderr("[WARNING] Could not set cluster-node-timeout of %s back: %s\n", nm.nodes[i].Addr(), err)
 		}
 	}
 }
