@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/internal/report"
 )
 
 type callOptions struct {
@@ -36,6 +39,9 @@ redis-cli's command lines work as they are. Unlike redis-cli, a word that
 starts with "-" but is not an rcluster option (SET k -1) belongs to the
 command, and every word after a "--" does.
 
+With -o json, stdout is one document with every node's reply
+(docs/json.md).
+
 EXIT STATUS
   0  the cluster was loaded (even if some nodes replied with an error)
   1  the cluster could not be loaded`,
@@ -62,9 +68,6 @@ EXIT STATUS
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.helpShown {
 				return nil
-			}
-			if err := refuseJSON(f, "call"); err != nil {
-				return err
 			}
 			a, err := f.parseOneHost(args[0])
 			if err != nil {
@@ -122,7 +125,7 @@ func isOption(fs *pflag.FlagSet, w string) bool {
 }
 
 // refuseJSON refuses -o json for the commands whose only output is
-// redis-cli's text (call, set-timeout, import, backup).
+// redis-cli's text (set-timeout, import, backup).
 func refuseJSON(f *factory, command string) error {
 	if f.json() {
 		return &usageError{fmt.Sprintf("--output json is not available for %s: its output is redis-cli's text", command)}
@@ -134,12 +137,37 @@ func runCall(ctx context.Context, f *factory, o *callOptions) error {
 	m := f.manager(manager.Options{})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "", nil, false, err)
 	}
-	m.Call(ctx, o.command, manager.CallOptions{
+	replies := m.Call(ctx, o.command, manager.CallOptions{
 		OnlyMasters:  o.onlyMasters,
 		OnlyReplicas: o.onlyReplicas,
 		Delimiter:    o.delimiter,
 	})
+	if f.json() {
+		report.WriteJSON(f.IO.Out, callDoc(o.command, replies))
+	}
 	return nil
+}
+
+// callDoc is call's -o json document (docs/json.md).
+func callDoc(args []string, replies []manager.CallReply) report.CallDoc {
+	doc := report.CallDoc{Command: "call", OK: true, Args: args, Replies: []report.CallReplyDoc{}}
+	for _, r := range replies {
+		d := report.CallReplyDoc{Address: r.Node.Addr(), ID: r.Node.ID, Role: "master"}
+		if r.Node.MasterID != "" {
+			d.Role = "replica"
+		}
+		var re *node.ReplyError
+		switch {
+		case r.Err == nil:
+			d.Reply = report.ReplyJSON(r.Value)
+		case errors.As(r.Err, &re):
+			d.Error = re.Msg
+		default:
+			d.Error, d.Failed = r.Err.Error(), true
+		}
+		doc.Replies = append(doc.Replies, d)
+	}
+	return doc
 }

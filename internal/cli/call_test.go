@@ -11,6 +11,7 @@ import (
 	"github.com/rcluster/rcluster/internal/iostreams"
 	"github.com/rcluster/rcluster/internal/manager"
 	"github.com/rcluster/rcluster/internal/redistest"
+	"github.com/rcluster/rcluster/pkg/cluster"
 )
 
 func TestCallLikeRedisCLI(t *testing.T) {
@@ -150,5 +151,16 @@ func TestFormatRaw(t *testing.T) {
 		if got := manager.FormatRaw(tt.v, ","); got != tt.want {
 			t.Errorf("FormatRaw(%#v) = %q, want %q", tt.v, got, tt.want)
 		}
+	}
+}
+
+// A node that gave no reply is marked failed in the JSON document, as
+// redis-cli's text says "Failed!".
+func TestCallDocFailedNode(t *testing.T) {
+	n := &manager.Node{Node: &cluster.Node{ID: strings.Repeat("a", 40), Host: "127.0.0.1", Port: 7000, MasterID: strings.Repeat("b", 40)}}
+	doc := callDoc([]string{"ping"}, []manager.CallReply{{Node: n, Err: errors.New("i/o timeout")}})
+	r := doc.Replies[0]
+	if r.Address != "127.0.0.1:7000" || r.Role != "replica" || !r.Failed || r.Error != "i/o timeout" || r.Reply != nil {
+		t.Errorf("reply %+v: want a failed replica with the error", r)
 	}
 }

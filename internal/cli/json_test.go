@@ -208,3 +208,55 @@ func TestReshardJSONShowsTheResult(t *testing.T) {
 	}
 	redistest.VerifyKeys(t, nodes, 500, "res")
 }
+
+func TestCallJSON(t *testing.T) {
+	redistest.Require(t)
+	t.Parallel()
+	nodes := redistest.Start(t, redistest.Options{Count: 6})
+	redistest.Create(t, nodes, 1)
+	a := nodes[0].Addr()
+
+	call := func(args ...string) report.CallDoc {
+		t.Helper()
+		r := runRCluster(t, "", "xterm-256color", nil, append([]string{"call", a}, append(args, "-o", "json")...)...)
+		if r.code != 0 || r.stderr != "" {
+			t.Fatalf("call %v -o json: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		return decode[report.CallDoc](t, r.stdout)
+	}
+
+	doc := call("config", "get", "cluster-node-timeout")
+	if doc.Command != "call" || !doc.OK || strings.Join(doc.Args, " ") != "config get cluster-node-timeout" || len(doc.Replies) != 6 {
+		t.Fatalf("doc %+v: want call, ok, the args and 6 replies", doc)
+	}
+	roles := map[string]int{}
+	for _, r := range doc.Replies {
+		roles[r.Role]++
+		reply, ok := r.Reply.([]any)
+		if r.Address == "" || len(r.ID) != 40 || r.Error != "" || !ok || len(reply) != 2 || reply[0] != "cluster-node-timeout" {
+			t.Errorf("reply %+v: want the node and [cluster-node-timeout, N]", r)
+		}
+	}
+	if roles["master"] != 3 || roles["replica"] != 3 {
+		t.Errorf("roles %v, want 3 masters and 3 replicas", roles)
+	}
+
+	// Integers, nulls, nested arrays and an error inside an array, on the
+	// masters only.
+	doc = call("eval", "return {7,{2,'a'},redis.error_reply('boom'),false}", "0", "--only-masters")
+	if len(doc.Replies) != 3 {
+		t.Fatalf("%d replies, want 3 (masters only)", len(doc.Replies))
+	}
+	got, _ := json.Marshal(doc.Replies[0].Reply)
+	if string(got) != `[7,[2,"a"],{"error":"boom"},null]` && string(got) != `[7,[2,"a"],{"error":"ERR boom"},null]` {
+		t.Errorf("eval reply %s", got)
+	}
+
+	// An error reply is an error, not a reply.
+	doc = call("nosuchcommand")
+	for _, r := range doc.Replies {
+		if r.Reply != nil || !strings.Contains(r.Error, "unknown command") || r.Failed {
+			t.Errorf("reply %+v: want the error reply", r)
+		}
+	}
+}

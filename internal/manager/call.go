@@ -19,10 +19,19 @@ type CallOptions struct {
 	Delimiter string
 }
 
+// CallReply is one node's answer to call: a reply (Err nil), an error
+// reply (a *node.ReplyError), or no reply at all (any other error).
+type CallReply struct {
+	Node  *Node
+	Value any
+	Err   error
+}
+
 // Call sends one command to the loaded nodes (clusterManagerCommandCall):
 // to all of them at once, then prints every reply in node order, formatted
-// as redis-cli's raw output ("Failed!" when the node gave no reply).
-func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) {
+// as redis-cli's raw output ("Failed!" when the node gave no reply). It
+// returns the replies in that order.
+func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) []CallReply {
 	m.P.Info(">>> Calling")
 	for _, a := range args {
 		m.P.Plain(" %s", a)
@@ -41,27 +50,24 @@ func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) {
 	for i, a := range args {
 		cmd[i] = a
 	}
-	type reply struct {
-		v   any
-		err error
-	}
-	replies := make([]reply, len(sel))
+	replies := make([]CallReply, len(sel))
 	each(len(sel), func(i int) {
-		replies[i].v, replies[i].err = sel[i].Client.Do(ctx, cmd...)
+		replies[i].Node = sel[i]
+		replies[i].Value, replies[i].Err = sel[i].Client.Do(ctx, cmd...)
 	})
 	delim := o.Delimiter
-	for i, n := range sel {
-		r := replies[i]
+	for _, r := range replies {
 		var re *node.ReplyError
 		switch {
-		case r.err == nil:
-			m.P.Plain("%s: %s\n", n.Addr(), cString(FormatRaw(r.v, delim)))
-		case errors.As(r.err, &re):
-			m.P.Plain("%s: %s\n", n.Addr(), cString(re.Msg+"\n"))
+		case r.Err == nil:
+			m.P.Plain("%s: %s\n", r.Node.Addr(), cString(FormatRaw(r.Value, delim)))
+		case errors.As(r.Err, &re):
+			m.P.Plain("%s: %s\n", r.Node.Addr(), cString(re.Msg+"\n"))
 		default:
-			m.P.Plain("%s: Failed!\n", n.Addr())
+			m.P.Plain("%s: Failed!\n", r.Node.Addr())
 		}
 	}
+	return replies
 }
 
 // FormatRaw formats a RESP2 reply as redis-cli's raw output does

@@ -117,3 +117,40 @@ type ResultDoc struct {
 	Plan    any         `json:"plan,omitempty"`
 	Cluster *ClusterDoc `json:"cluster,omitempty"`
 }
+
+// CallDoc is printed by call: every node's reply, in redis-cli's node order.
+type CallDoc struct {
+	Command string         `json:"command"`
+	OK      bool           `json:"ok"`
+	Args    []string       `json:"args"`
+	Replies []CallReplyDoc `json:"replies"`
+}
+
+// CallReplyDoc is one node's reply. Reply is the reply as JSON (a string, an
+// integer, null or an array; an error inside an array is {"error": "..."}).
+// Error is set instead for an error reply and, with Failed, when the node
+// gave no reply at all (redis-cli's "Failed!").
+type CallReplyDoc struct {
+	Address string `json:"address"`
+	ID      string `json:"id"`
+	Role    string `json:"role"`
+	Reply   any    `json:"reply"`
+	Error   string `json:"error,omitempty"`
+	Failed  bool   `json:"failed,omitempty"`
+}
+
+// ReplyJSON turns a RESP reply into the values CallReplyDoc.Reply holds.
+func ReplyJSON(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = ReplyJSON(e)
+		}
+		return out
+	case error:
+		return map[string]string{"error": x.Error()}
+	default:
+		return x
+	}
+}
