@@ -63,7 +63,10 @@ EXIT STATUS
 			if len(args) == 0 || len(o.command) == 0 {
 				return f.errWrongArgs()
 			}
-			return f.prepare()
+			if err := f.prepare(); err != nil {
+				return err
+			}
+			return f.refuseTable("call")
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.helpShown {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.noAuthWarning, "no-auth-warning", false, "do not warn about a password given on the command line")
 	fs.BoolVar(&g.yes, "yes", false, "answer yes to confirmation prompts (also REDISCLI_CLUSTER_YES=1)")
 	fs.Float64VarP(&g.connectTimeout, "connect-timeout", "t", 0, "connection timeout in seconds (0: 10s)")
-	fs.StringVarP(&g.output, "output", "o", "text", "output format: text (redis-cli's) or json (see docs/json.md)")
+	fs.StringVarP(&g.output, "output", "o", "text", "output format: text (redis-cli's), json (see docs/json.md) or table (check and info)")
 	fs.BoolVar(&g.tls, "tls", false, "connect to every node over TLS")
 	fs.StringVar(&g.tlsOpts.CACert, "cacert", "", "with --tls: CA certificate file to verify the nodes with (instead of the system's)")
 	fs.StringVar(&g.tlsOpts.CACertDir, "cacertdir", "", "with --tls: directory of trusted CA certificates (instead of the system's)")
@@ -77,8 +78,8 @@ func (f *factory) prepare() error {
 	if g.output == "" {
 		g.output = "text"
 	}
-	if g.output != "text" && g.output != "json" {
-		return &usageError{fmt.Sprintf("invalid --output %q: use text or json", g.output)}
+	if g.output != "text" && g.output != "json" && g.output != "table" {
+		return &usageError{fmt.Sprintf("invalid --output %q: use text, json or table", g.output)}
 	}
 	if g.connectTimeout < 0 {
 		fmt.Fprint(f.IO.ErrOut, "Invalid connection timeout for -t.\n")
@@ -107,20 +108,20 @@ func (f *factory) readPassword(msg string) (string, error) {
 	return line, nil
 }
 
-// printer writes redis-cli's text to stdout; with -o json the text is kept
-// aside (it becomes the "error" of a failed run) and stdout gets one JSON
-// document instead.
+// printer writes redis-cli's text to stdout; with -o json or -o table the
+// text is kept aside (it becomes the "error" of a failed run) and stdout
+// gets one JSON document, or the table, instead.
 func (f *factory) printer() *report.Printer {
-	if f.json() {
+	if f.json() || f.table() {
 		return &report.Printer{Out: &f.text, ErrOut: f.IO.ErrOut}
 	}
 	return &report.Printer{Out: f.IO.Out, ErrOut: f.IO.ErrOut, Color: f.IO.Color}
 }
 
-// prompter asks on stdout, or on stderr when stdout carries JSON.
+// prompter asks on stdout, or on stderr when stdout carries JSON or a table.
 func (f *factory) prompter() *prompt.Prompter {
 	out := f.IO.Out
-	if f.json() {
+	if f.json() || f.table() {
 		out = f.IO.ErrOut
 	}
 	return &prompt.Prompter{In: f.IO.Reader(), Out: out}
@@ -128,10 +129,29 @@ func (f *factory) prompter() *prompt.Prompter {
 
 func (f *factory) json() bool { return f.global.output == "json" }
 
+func (f *factory) table() bool { return f.global.output == "table" }
+
+// refuseTable refuses -o table for every command but check and info, the
+// two whose output is a cluster.
+func (f *factory) refuseTable(command string) error {
+	if f.table() && command != "check" && command != "info" {
+		return &usageError{fmt.Sprintf("--output table is available for check and info only, not for %s", command)}
+	}
+	return nil
+}
+
 // emit ends a command run with -o json: the cluster document (with the
 // command's plan, if any) when the cluster was loaded, an error document
 // otherwise. It returns err unchanged, so the exit code stays the text one.
 func (f *factory) emit(m *manager.Manager, command string, plan any, ok bool, err error) error {
+	if f.table() {
+		if len(m.Nodes) == 0 {
+			io.WriteString(f.IO.ErrOut, f.text.String()) // why: there is no table
+			return err
+		}
+		report.WriteTable(f.IO.Out, m.Doc(ok && err == nil))
+		return err
+	}
 	if !f.json() {
 		return err
 	}

@@ -260,3 +260,43 @@ func TestCallJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestTableOutput(t *testing.T) {
+	redistest.Require(t)
+	t.Parallel()
+	nodes := redistest.Start(t, redistest.Options{Count: 6})
+	redistest.Create(t, nodes, 1)
+	a := nodes[0].Addr()
+
+	for _, command := range []string{"info", "check"} {
+		r := runRCluster(t, "", "xterm-256color", nil, command, a, "-o", "table")
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		if r.code != 0 || r.stderr != "" || len(lines) != 7 ||
+			!strings.HasPrefix(lines[0], "ADDRESS ") || !strings.HasPrefix(lines[1], a+" ") || strings.Contains(r.stdout, "\x1b[") {
+			t.Errorf("%s -o table: exit %d, stderr %q, want a header and 6 uncolored rows, the entry first:\n%s", command, r.code, r.stderr, r.stdout)
+		}
+	}
+	// A failing check keeps its exit code and lists the problem.
+	id, _ := nodes[1].ID()
+	if _, err := nodes[0].Do("CLUSTER", "SETSLOT", "0", "MIGRATING", id); err != nil {
+		t.Fatal(err)
+	}
+	r := runRCluster(t, "", "dumb", nil, "check", a, "-o", "table")
+	if r.code != 1 || !strings.Contains(r.stdout, "1 migrating") || !strings.Contains(r.stdout, "open_slots  node "+a+" has slots in migrating state") {
+		t.Errorf("check -o table of an open slot: exit %d\n%s", r.code, r.stdout)
+	}
+	nodes[0].Do("CLUSTER", "SETSLOT", "0", "STABLE")
+
+	// Other commands have no table.
+	for _, args := range [][]string{{"reshard", a}, {"call", a, "ping"}, {"create", a}} {
+		r := runRCluster(t, "", "dumb", nil, append(args, "-o", "table")...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--output table is available for check and info only") {
+			t.Errorf("%v -o table: exit %d, stderr %q; want exit 2 and the refusal", args, r.code, r.stderr)
+		}
+	}
+	// An unreachable entry: no table, redis-cli's message on stderr.
+	r = runRCluster(t, "", "dumb", nil, "info", "127.0.0.1:1", "-o", "table")
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "Could not connect to Redis at 127.0.0.1:1") {
+		t.Errorf("info of an unreachable node -o table: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

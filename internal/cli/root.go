@@ -39,7 +39,12 @@ func newRootCmd(f *factory) *cobra.Command {
 	root.SetVersionTemplate("rcluster {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	f.addGlobalFlags(root.PersistentFlags())
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return f.prepare() }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := f.prepare(); err != nil {
+			return err
+		}
+		return f.refuseTable(cmd.Name())
+	}
 	root.SetGlobalNormalizationFunc(redisCLIFlagNames)
 
 	root.AddCommand(
