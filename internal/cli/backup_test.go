@@ -105,8 +105,7 @@ func backupKeys(t *testing.T, dir string) int {
 
 func TestBackupLikeRedisCLI(t *testing.T) {
 	t.Parallel()
-	servers := redistest.Start(t, redistest.Options{Count: 6})
-	redistest.Create(t, servers, 1)
+	servers := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
 	redistest.LoadKeys(t, servers, 500, "bk")
 	a := servers[0].Addr()
 

@@ -16,8 +16,7 @@ import (
 
 func TestCallLikeRedisCLI(t *testing.T) {
 	t.Parallel()
-	servers := redistest.Start(t, redistest.Options{Count: 6})
-	redistest.Create(t, servers, 1)
+	servers := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
 	redistest.LoadKeys(t, servers, 200, "call")
 	a := servers[0].Addr()
 	cases := []struct {

@@ -21,8 +21,7 @@ func decode[T any](t *testing.T, out string) T {
 func TestCheckInfoJSON(t *testing.T) {
 	redistest.Require(t)
 	t.Parallel()
-	nodes := redistest.Start(t, redistest.Options{Count: 6})
-	redistest.Create(t, nodes, 1)
+	nodes := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
 	redistest.LoadKeys(t, nodes, 300, "json")
 
 	r := runRCluster(t, "", "xterm-256color", nil, "check", nodes[0].Addr(), "-o", "json")
@@ -212,8 +211,7 @@ func TestReshardJSONShowsTheResult(t *testing.T) {
 func TestCallJSON(t *testing.T) {
 	redistest.Require(t)
 	t.Parallel()
-	nodes := redistest.Start(t, redistest.Options{Count: 6})
-	redistest.Create(t, nodes, 1)
+	nodes := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
 	a := nodes[0].Addr()
 
 	call := func(args ...string) report.CallDoc {
@@ -264,8 +262,7 @@ func TestCallJSON(t *testing.T) {
 func TestTableOutput(t *testing.T) {
 	redistest.Require(t)
 	t.Parallel()
-	nodes := redistest.Start(t, redistest.Options{Count: 6})
-	redistest.Create(t, nodes, 1)
+	nodes := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
 	a := nodes[0].Addr()
 
 	for _, command := range []string{"info", "check"} {

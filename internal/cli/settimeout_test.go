@@ -20,8 +20,7 @@ import (
 
 func TestSetTimeoutLikeRedisCLI(t *testing.T) {
 	t.Parallel()
-	servers := redistest.Start(t, redistest.Options{Count: 6})
-	redistest.Create(t, servers, 1)
+	servers := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
 	a := servers[0].Addr()
 
 	for _, tc := range []struct {

@@ -16,15 +16,7 @@ import (
 // run is interrupted in that moment. A lone cluster node without slots stays
 // at cluster_state:fail, so the wait for ok only ends with the context.
 func TestEndRejoinDelaySetsTimeoutBackWhenInterrupted(t *testing.T) {
-	redistest.Require(t)
-	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Count: 1, NodeTimeoutMS: 15000})[0]
-	c, err := node.NewDialer(node.Options{})(context.Background(), s.Host, s.Port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	n := &Node{Node: &cluster.Node{Host: s.Host, Port: s.Port}, Client: c}
+	s, n := loneNode(t, 15000)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	lowered := make(chan string, 1)
@@ -57,15 +49,7 @@ func TestEndRejoinDelaySetsTimeoutBackWhenInterrupted(t *testing.T) {
 
 // A node that is already ok, or whose delay is over by itself, is left alone.
 func TestEndRejoinDelayLeavesSettledNodesAlone(t *testing.T) {
-	redistest.Require(t)
-	t.Parallel()
-	s := redistest.Start(t, redistest.Options{Count: 1, NodeTimeoutMS: 2000})[0]
-	c, err := node.NewDialer(node.Options{})(context.Background(), s.Host, s.Port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	n := &Node{Node: &cluster.Node{Host: s.Host, Port: s.Port}, Client: c}
+	s, n := loneNode(t, 2000)
 	// Waited 5 s already: more than the 2 s delay, nothing to shorten.
 	if err := endNodeRejoinDelay(context.Background(), n, time.Now().Add(-5*time.Second)); err != nil {
 		t.Fatal(err)
@@ -74,4 +58,19 @@ func TestEndRejoinDelayLeavesSettledNodesAlone(t *testing.T) {
 	if regexp.MustCompile(`cmdstat_config\|set:`).MatchString(stats) {
 		t.Errorf("CONFIG SET was sent to a node whose delay is over")
 	}
+}
+
+// loneNode starts one cluster node, which without slots stays at
+// cluster_state:fail, and connects to it.
+func loneNode(t *testing.T, timeoutMS int) (*redistest.Server, *Node) {
+	t.Helper()
+	redistest.Require(t)
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{Count: 1, NodeTimeoutMS: timeoutMS})[0]
+	c, err := node.NewDialer(node.Options{})(context.Background(), s.Host, s.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return s, &Node{Node: &cluster.Node{Host: s.Host, Port: s.Port}, Client: c}
 }

@@ -158,6 +158,15 @@ func Create(t testing.TB, servers []*Server, replicas int) {
 	}
 }
 
+// StartCluster starts servers with o and makes a cluster of them with
+// redis-cli (Start, then Create).
+func StartCluster(t testing.TB, o Options, replicas int) []*Server {
+	t.Helper()
+	servers := Start(t, o)
+	Create(t, servers, replicas)
+	return servers
+}
+
 // CreateCluster is Create without a testing.TB.
 func CreateCluster(servers []*Server, replicas int) error {
 	args := CLIArgs(servers)
