@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh reshard     # 3 masters, 2,000,000 keys of 100 bytes, 1000 slots per run
 #   scripts/bench.sh rebalance   # 6 masters, 1,000,000 keys, weights 1:1:1:1:1:1 -> 3:3:3:1:1:1 -> back
-#   scripts/bench.sh create      # 60 nodes, --replicas 1
+#   scripts/bench.sh create      # 60 nodes (NODES), --replicas 1
 #
 # RUNS (default 3) runs per tool; the best run of each counts. KEYS and SIZE
 # change the data set. Needs redis-server, redis-cli and go.
@@ -97,14 +97,14 @@ rebalance)
   echo "  speed-up vs pipeline 1000: $(ratio "$(best "${cli1000[@]}")" "$(best "${rc[@]}")")x"
   ;;
 create)
-  start_nodes 60
-  reset() { for ((i = 0; i < 60; i++)); do redis-cli -p $((BASE + i)) cluster reset hard >/dev/null; done; }
+  NODES=${NODES:-60}; start_nodes "$NODES"
+  reset() { for ((i = 0; i < NODES; i++)); do redis-cli -p $((BASE + i)) cluster reset hard >/dev/null; done; }
   cli=(); rc=()
   for ((r = 0; r < RUNS; r++)); do
-    cli+=($(secs redis-cli --cluster create $(addrs 60) --cluster-replicas 1 --cluster-yes)); reset
-    rc+=($(secs "$RC" create $(addrs 60) --replicas 1 --yes)); reset
+    cli+=($(secs redis-cli --cluster create $(addrs "$NODES") --cluster-replicas 1 --cluster-yes)); reset
+    rc+=($(secs "$RC" create $(addrs "$NODES") --replicas 1 --yes)); reset
   done
-  echo "create of 60 nodes with --replicas 1 (best of $RUNS)"
+  echo "create of $NODES nodes with --replicas 1 (best of $RUNS)"
   echo "  redis-cli: $(best "${cli[@]}") s   runs: ${cli[*]}"
   echo "  rcluster:  $(best "${rc[@]}") s   runs: ${rc[*]}"
   echo "  speed-up:  $(ratio "$(best "${cli[@]}")" "$(best "${rc[@]}")")x"
