@@ -171,6 +171,9 @@ func TestTLSLikeRedisCLI(t *testing.T) {
 	}
 	bothTools(t, "dumb", global, "call", b[0].Addr(), "DBSIZE")
 	bothTools(t, "dumb", global, "call", b[0].Addr(), "GET", redistest.KeyName("tls", 7), "--cluster-only-masters")
+	// rediss:// in -u turns TLS on, as --tls does.
+	viaURI := append([]string{"-u", "rediss://127.0.0.1"}, slices.DeleteFunc(slices.Clone(global), func(a string) bool { return a == "--tls" })...)
+	bothTools(t, "dumb", viaURI, "check", b[1].Addr())
 
 	reshardTwins(t, global, a, b, 1, 200)
 	redistest.VerifyKeys(t, b, 300, "tls")
@@ -245,6 +248,16 @@ func TestACLUserLikeRedisCLI(t *testing.T) {
 	bothTools(t, "dumb", nil, "check", b[0].Addr())
 	bothTools(t, "dumb", []string{"--user", "admin", "-a", "wrong", "--no-auth-warning"}, "check", b[0].Addr())
 	bothTools(t, "dumb", []string{"-a", "adm1n-pw", "--no-auth-warning"}, "check", b[0].Addr())
+
+	// The user and password from -u (percent-encoded), with redis-cli's
+	// warning; the URI's own host is not the cluster's. Bad URIs.
+	uri := "redis://admin:adm1n%2Dpw@127.0.0.1:1/0"
+	bothTools(t, "dumb", []string{"-u", uri}, "check", b[0].Addr())
+	bothTools(t, "dumb", []string{"-u", uri, "--no-auth-warning"}, "call", b[0].Addr(), "dbsize")
+	bothTools(t, "dumb", []string{"-u", "redis://admin:wrong@host"}, "info", b[0].Addr())
+	for _, bad := range []string{"http://host", "redis://admin:pw%@host", "redis://admin:pw%4@host", "redis://a%zz:pw@host"} {
+		bothTools(t, "dumb", []string{"-u", bad}, "check", b[0].Addr())
+	}
 
 	// fix of an open slot moves its keys with MIGRATE ... AUTH2.
 	for _, twin := range [][]*redistest.Server{a, b} {

@@ -129,3 +129,33 @@ func TestPasswordWarningAndEnv(t *testing.T) {
 		t.Fatal("password printed")
 	}
 }
+
+func TestParseURI(t *testing.T) {
+	for _, c := range []struct {
+		uri  string
+		want uriAuth
+		err  string
+	}{
+		{"redis://127.0.0.1:7000", uriAuth{}, ""},
+		{"redis://", uriAuth{}, ""},
+		{"REDIS://pw@host:7000/0", uriAuth{pass: "pw"}, ""},
+		{"redis://alice:s3cr%40t@host", uriAuth{user: "alice", pass: "s3cr@t"}, ""},
+		{"redis://:pw@host", uriAuth{pass: "pw"}, ""},
+		{"rediss://bob:pw@host:6380", uriAuth{user: "bob", pass: "pw", tls: true}, ""},
+		{"http://host", uriAuth{}, "Invalid URI scheme"},
+		{"redis://p%@host", uriAuth{}, "Incomplete URI encoding"},
+		{"redis://p%4@host", uriAuth{}, "Illegal character in URI encoding"},
+		{"redis://p%zz@host", uriAuth{}, "Illegal character in URI encoding"},
+	} {
+		got, err := parseURI(c.uri)
+		if c.err != "" {
+			if err == nil || err.Error() != c.err {
+				t.Errorf("parseURI(%q) error %v, want %q", c.uri, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("parseURI(%q) = %+v, %v; want %+v", c.uri, got, err, c.want)
+		}
+	}
+}
