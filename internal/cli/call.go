@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -127,15 +126,6 @@ func isOption(fs *pflag.FlagSet, w string) bool {
 	return false
 }
 
-// refuseJSON refuses -o json for the commands whose only output is
-// redis-cli's text (set-timeout, import, backup).
-func refuseJSON(f *factory, command string) error {
-	if f.json() {
-		return &usageError{fmt.Sprintf("--output json is not available for %s: its output is redis-cli's text", command)}
-	}
-	return nil
-}
-
 func runCall(ctx context.Context, f *factory, o *callOptions) error {
 	m := f.manager(manager.Options{})
 	defer m.Close()
@@ -162,13 +152,10 @@ func callDoc(args []string, replies []manager.CallReply) report.CallDoc {
 			d.Role = "replica"
 		}
 		var re *node.ReplyError
-		switch {
-		case r.Err == nil:
+		if r.Err == nil {
 			d.Reply = report.ReplyJSON(r.Value)
-		case errors.As(r.Err, &re):
-			d.Error = re.Msg
-		default:
-			d.Error, d.Failed = r.Err.Error(), true
+		} else {
+			d.Error, d.Failed = replyOrError(r.Err), !errors.As(r.Err, &re)
 		}
 		doc.Replies = append(doc.Replies, d)
 	}

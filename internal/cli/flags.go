@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -147,6 +148,25 @@ func (f *factory) prompter() *prompt.Prompter {
 func (f *factory) json() bool { return f.global.output == "json" }
 
 func (f *factory) table() bool { return f.global.output == "table" }
+
+// refuseJSON refuses -o json for the commands whose only output is
+// redis-cli's text (import, backup).
+func refuseJSON(f *factory, command string) error {
+	if f.json() {
+		return &usageError{fmt.Sprintf("--output json is not available for %s: its output is redis-cli's text", command)}
+	}
+	return nil
+}
+
+// replyOrError is the text of a node's error reply, or of the error that
+// kept it from replying.
+func replyOrError(err error) string {
+	var re *node.ReplyError
+	if errors.As(err, &re) {
+		return re.Msg
+	}
+	return err.Error()
+}
 
 // refuseTable refuses -o table for every command but check and info, the
 // two whose output is a cluster.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -295,5 +296,35 @@ func TestTableOutput(t *testing.T) {
 	r = runRCluster(t, "", "dumb", nil, "info", "127.0.0.1:1", "-o", "table")
 	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "Could not connect to Redis at 127.0.0.1:1") {
 		t.Errorf("info of an unreachable node -o table: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestSetTimeoutJSON(t *testing.T) {
+	redistest.Require(t)
+	t.Parallel()
+	nodes := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
+	a := nodes[0].Addr()
+	for _, dryRun := range []bool{true, false} {
+		args := []string{"set-timeout", a, "4500", "-o", "json"}
+		if dryRun {
+			args = append(args, "--dry-run")
+		}
+		r := runRCluster(t, "", "dumb", nil, args...)
+		doc := decode[report.SetTimeoutDoc](t, r.stdout)
+		if r.code != 0 || doc.Command != "set-timeout" || !doc.OK || doc.DryRun != dryRun || doc.TimeoutMS != 4500 || len(doc.Nodes) != 6 {
+			t.Fatalf("set-timeout -o json (dry run %v): exit %d, doc %+v", dryRun, r.code, doc)
+		}
+		for _, n := range doc.Nodes {
+			if !n.OK || n.Error != "" || len(n.ID) != 40 || n.Address == "" {
+				t.Errorf("node %+v: want set", n)
+			}
+		}
+		want := "2000" // redistest's
+		if !dryRun {
+			want = "4500"
+		}
+		if v, _ := nodes[5].Do("CONFIG", "GET", "cluster-node-timeout"); fmt.Sprint(v) != "[cluster-node-timeout "+want+"]" {
+			t.Errorf("after set-timeout -o json (dry run %v): %v, want %s", dryRun, v, want)
+		}
 	}
 }

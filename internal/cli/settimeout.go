@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/report"
 )
 
 type setTimeoutOptions struct {
@@ -24,7 +25,8 @@ func newSetTimeoutCmd(f *factory, runF func(context.Context, *setTimeoutOptions)
 		Long: `Load the cluster through the given node, then on every node (all at once,
 reported in node order) set cluster-node-timeout with CONFIG SET and save it
 in the node's config file with CONFIG REWRITE. Same output and exit status as
-redis-cli --cluster set-timeout; timeouts under 100 ms are refused.
+redis-cli --cluster set-timeout; timeouts under 100 ms are refused. With
+-o json, stdout is one document saying how it went on each node.
 
 EXIT STATUS
   0  the cluster was loaded (even if some nodes failed: they are reported)
@@ -32,9 +34,6 @@ EXIT STATUS
 		Example: `  rcluster set-timeout 127.0.0.1:7000 5000`,
 		Args:    f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := refuseJSON(f, "set-timeout"); err != nil {
-				return err
-			}
 			a, err := f.parseOneHost(args[0])
 			if err != nil {
 				return err
@@ -66,11 +65,22 @@ func runSetTimeout(ctx context.Context, f *factory, o *setTimeoutOptions) error 
 	m := f.manager(manager.Options{})
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
-		return err
+		return f.emit(m, "", nil, false, err)
 	}
-	m.SetTimeout(ctx, o.timeout, o.dryRun)
+	errs := m.SetTimeout(ctx, o.timeout, o.dryRun)
 	if o.dryRun {
 		f.dryRunNote()
+	}
+	if f.json() {
+		doc := report.SetTimeoutDoc{Command: "set-timeout", OK: true, DryRun: o.dryRun, TimeoutMS: o.timeout, Nodes: []report.NodeResult{}}
+		for i, n := range m.Nodes {
+			r := report.NodeResult{Address: n.Addr(), ID: n.ID, OK: errs[i] == nil}
+			if errs[i] != nil {
+				r.Error, doc.OK = replyOrError(errs[i]), false
+			}
+			doc.Nodes = append(doc.Nodes, r)
+		}
+		report.WriteJSON(f.IO.Out, doc)
 	}
 	return nil
 }

@@ -11,16 +11,17 @@ import (
 // SetTimeout sets cluster-node-timeout on every loaded node and saves it in
 // the node's config file (clusterManagerCommandSetTimeout): CONFIG SET then
 // CONFIG REWRITE, on all nodes at once, reported in node order. A node that
-// fails is reported and counted; it does not stop the others.
-func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) (ok, failed int) {
+// fails is reported; it does not stop the others. It returns each node's
+// error (nil when it was set), in node order.
+func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) []error {
+	errs := make([]error, len(m.Nodes))
 	if dryRun {
 		for _, n := range m.Nodes {
 			m.P.Plain("Would set cluster-node-timeout to %d on %s\n", ms, n.Addr())
 		}
-		return len(m.Nodes), 0
+		return errs
 	}
 	m.P.Info(">>> Reconfiguring node timeout in every cluster node...\n")
-	errs := make([]error, len(m.Nodes))
 	value := strconv.FormatInt(ms, 10)
 	each(len(m.Nodes), func(i int) {
 		c := m.Nodes[i].Client
@@ -30,6 +31,7 @@ func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) (ok, fa
 		}
 		_, errs[i] = c.Do(ctx, "CONFIG", "REWRITE")
 	})
+	ok, failed := 0, 0
 	for i, n := range m.Nodes {
 		if errs[i] == nil {
 			m.P.Warn("*** New timeout set for %s\n", n.Addr())
@@ -47,5 +49,5 @@ func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) (ok, fa
 		failed++
 	}
 	m.P.Info(">>> New node timeout set. %d OK, %d ERR.\n", ok, failed)
-	return ok, failed
+	return errs
 }

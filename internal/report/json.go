@@ -154,3 +154,21 @@ func ReplyJSON(v any) any {
 		return x
 	}
 }
+
+// SetTimeoutDoc is printed by set-timeout: the timeout and, per node in
+// redis-cli's order, whether it was set (and saved).
+type SetTimeoutDoc struct {
+	Command   string       `json:"command"`
+	OK        bool         `json:"ok"`
+	DryRun    bool         `json:"dry_run,omitempty"`
+	TimeoutMS int64        `json:"timeout_ms"`
+	Nodes     []NodeResult `json:"nodes"`
+}
+
+// NodeResult is how a command went on one node.
+type NodeResult struct {
+	Address string `json:"address"`
+	ID      string `json:"id"`
+	OK      bool   `json:"ok"`
+	Error   string `json:"error,omitempty"`
+}
