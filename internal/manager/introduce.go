@@ -106,13 +106,16 @@ func introductions(nodes []*Node, texts []string) [][]int {
 			}
 		}
 	}
-	owner := func(i int) bool { return nodes[i].MasterID == "" && nodes[i].Slots.Count() > 0 }
+	owner := make([]bool, n) // a master of the model, with slots
+	for i, nd := range nodes {
+		owner[i] = nd.MasterID == "" && nd.Slots.Count() > 0
+	}
 	// Of two strangers, the one to send the single MEET between them: the
 	// one that owns slots, or the first if both or neither do.
 	sender := func(x, y int) int {
-		if owner(x) != owner(y) && owner(y) {
+		if owner[x] != owner[y] && owner[y] {
 			return y
-		} else if owner(x) != owner(y) {
+		} else if owner[x] != owner[y] {
 			return x
 		}
 		return min(x, y)
@@ -120,7 +123,7 @@ func introductions(nodes []*Node, texts []string) [][]int {
 	todo := make([][]int, n)
 	for x := range nodes {
 		for y := range nodes {
-			if y == x || known[x][y] && (hasSlots[x][y] || !owner(y)) {
+			if y == x || known[x][y] && (hasSlots[x][y] || !owner[y]) {
 				continue
 			}
 			if !known[x][y] && !known[y][x] && sender(x, y) != y {

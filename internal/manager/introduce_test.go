@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,6 +81,30 @@ func TestConfigValue(t *testing.T) {
 		got, err := configValue(c.reply)
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("configValue(%v) = %d, %v; want %d, ok=%v", c.reply, got, err, c.want, c.ok)
+		}
+	}
+}
+
+// One look at 120 nodes that know nothing of each other yet: the work done
+// between two polls of a large join.
+func BenchmarkIntroductions120(b *testing.B) {
+	const n = 120
+	nodes := make([]*Node, n)
+	texts := make([]string, n)
+	for i := range nodes {
+		nd := &Node{Node: &cluster.Node{ID: fmt.Sprintf("%040d", i), Host: "127.0.0.1", Port: 7000 + i}}
+		if i < n/2 {
+			nd.Slots.AddRange(i*16384/(n/2), (i+1)*16384/(n/2)-1)
+		} else {
+			nd.MasterID = nodes[i-n/2].ID
+		}
+		nodes[i] = nd
+		texts[i] = fmt.Sprintf("%s 127.0.0.1:%d@%d myself,master - 0 0 1 connected", nd.ID, nd.Port, nd.Port+10000)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if todo := introductions(nodes, texts); len(todo[0]) == 0 {
+			b.Fatal("nothing to introduce among strangers")
 		}
 	}
 }
