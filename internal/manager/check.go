@@ -51,19 +51,11 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 	m.P.Plain("%.2f keys per slot on average.\n", float64(float32(keys)/float32(cluster.NumSlots)))
 }
 
-// configSignature is redis-cli's summary of the slot map a node sees: for
-// every node with slots, "id:tok,tok" with the tokens sorted, all sorted and
-// joined by "|". ok is false when the node sees no slots or did not answer.
-func configSignature(ctx context.Context, n *Node) (sig string, ok bool) {
-	text, err := node.Str(n.Client.Do(ctx, "CLUSTER", "NODES"))
-	if err != nil {
-		return "", false
-	}
-	return signatureOf(text)
-}
-
-// signatureOf is configSignature of a CLUSTER NODES reply.
-func signatureOf(text string) (sig string, ok bool) {
+// configSignature is redis-cli's summary of the slot map a node sees, from
+// its CLUSTER NODES reply: for every node with slots, "id:tok,tok" with the
+// tokens sorted, all sorted and joined by "|". ok is false when the node sees
+// no slots or did not answer (text "").
+func configSignature(text string) (sig string, ok bool) {
 	var cfgs []string
 	for _, raw := range strings.Split(text, "\n") {
 		l, err := cluster.ParseLine(raw)
@@ -83,22 +75,34 @@ func signatureOf(text string) (sig string, ok bool) {
 
 // IsConfigConsistent reports whether every loaded node sees the same slot map.
 func (m *Manager) IsConfigConsistent(ctx context.Context) bool {
-	return consistent(ctx, m.Nodes)
+	return consistent(m.clusterNodesTexts(ctx))
 }
 
-func consistent(ctx context.Context, nodes []*Node) bool {
-	if len(nodes) <= 1 {
+// consistent reports whether the nodes' CLUSTER NODES replies (texts, in
+// node order, "" for a node that did not answer) all show the same slot map.
+// A lone node agrees with itself.
+func consistent(texts []string) bool {
+	if len(texts) <= 1 {
 		return true
 	}
-	sigs := make([]string, len(nodes))
-	oks := make([]bool, len(nodes))
-	each(len(nodes), func(i int) { sigs[i], oks[i] = configSignature(ctx, nodes[i]) })
-	for i := range nodes {
-		if !oks[i] || sigs[i] != sigs[0] {
+	first, ok := configSignature(texts[0])
+	if !ok {
+		return false
+	}
+	for _, t := range texts[1:] {
+		if sig, ok := configSignature(t); !ok || sig != first {
 			return false
 		}
 	}
 	return true
+}
+
+// clusterNodesTexts is every node's CLUSTER NODES reply ("" when a node
+// did not answer).
+func (m *Manager) clusterNodesTexts(ctx context.Context) []string {
+	texts := make([]string, len(m.Nodes))
+	each(len(m.Nodes), func(i int) { texts[i], _ = node.Str(m.Nodes[i].Client.Do(ctx, "CLUSTER", "NODES")) })
+	return texts
 }
 
 // Check runs redis-cli's cluster check (clusterManagerCheckCluster) and

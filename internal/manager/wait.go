@@ -32,7 +32,7 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 	dots, reported := 0, time.Duration(0)
 	for {
 		texts := m.clusterNodesTexts(ctx)
-		if consistentTexts(texts) {
+		if consistent(texts) {
 			break
 		}
 		elapsed := time.Since(start)
@@ -41,7 +41,7 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 			m.P.Plain(".")
 		}
 		if time.Now().After(deadline) {
-			if !m.printLinkProblems(ctx) {
+			if !m.printLinkProblems(texts) {
 				m.P.Plain("\n")
 			}
 			m.P.Err("[ERR] The nodes did not agree about the configuration within %s.\n", elapsed.Round(time.Second))
@@ -49,7 +49,7 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 		}
 		if elapsed-reported > checkAfter {
 			reported = elapsed
-			m.printLinkProblems(ctx)
+			m.printLinkProblems(texts)
 		}
 		if err := sleep(ctx, m.clusterPoll()); err != nil {
 			return err
@@ -57,27 +57,6 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 	}
 	m.P.Plain("\n")
 	return nil
-}
-
-// clusterNodesTexts is every node's CLUSTER NODES reply ("" when a node
-// did not answer).
-func (m *Manager) clusterNodesTexts(ctx context.Context) []string {
-	texts := make([]string, len(m.Nodes))
-	each(len(m.Nodes), func(i int) { texts[i], _ = node.Str(m.Nodes[i].Client.Do(ctx, "CLUSTER", "NODES")) })
-	return texts
-}
-
-// consistentTexts is IsConfigConsistent on replies already fetched.
-func consistentTexts(texts []string) bool {
-	var first string
-	for i, t := range texts {
-		sig, ok := signatureOf(t)
-		if !ok || (i > 0 && sig != first) {
-			return false
-		}
-		first = sig
-	}
-	return true
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -92,13 +71,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // printLinkProblems prints redis-cli's "may be unreachable" report for the
-// links that nodes see as disconnected or in handshake. It reports whether
-// anything was printed.
-func (m *Manager) printLinkProblems(ctx context.Context) bool {
+// links that nodes see as disconnected or in handshake, from the nodes'
+// CLUSTER NODES replies (texts). It reports whether anything was printed.
+func (m *Manager) printLinkProblems(texts []string) bool {
 	order := cluster.NewDict()
 	from := map[string][]string{}
-	texts := make([]string, len(m.Nodes))
-	each(len(m.Nodes), func(i int) { texts[i], _ = node.Str(m.Nodes[i].Client.Do(ctx, "CLUSTER", "NODES")) })
 	for i, n := range m.Nodes {
 		for _, raw := range strings.Split(texts[i], "\n") {
 			l, err := cluster.ParseLine(raw)
@@ -146,7 +123,7 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 	for {
 		problems, texts := m.settleProblems(ctx, matchModel)
 		m.intro.introduce(ctx, texts)
-		if len(problems) > 0 && m.fresh != nil && consistentTexts(texts) {
+		if len(problems) > 0 && m.fresh != nil && consistent(texts) {
 			m.endRejoinDelay(ctx, m.fresh)
 			m.fresh = nil
 			continue
@@ -242,7 +219,7 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) (problems
 			}
 		}
 	}
-	if len(problems) == 0 && !m.IsConfigConsistent(ctx) {
+	if len(problems) == 0 && !consistent(texts) {
 		problems = append(problems, "nodes do not agree about the slots configuration")
 	}
 	return problems, texts
