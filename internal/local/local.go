@@ -8,7 +8,6 @@
 package local
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -21,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rcluster/rcluster/internal/node"
 )
 
 // ServerBinary is the program looked up in PATH.
@@ -310,21 +311,12 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// ping sends a raw PING and accepts +PONG, or -NOAUTH from a node with a
-// password.
+// ping reports whether a server answers PING at addr (node.PingConn).
 func ping(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
 	if err != nil {
 		return false
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return false
-	}
-	return strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH")
+	return node.PingConn(c)
 }

@@ -8,7 +8,6 @@
 package redistest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -29,6 +28,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/rcluster/rcluster/internal/node"
 )
 
 // RequireEnv is the environment variable that turns a missing redis-server or
@@ -587,15 +588,7 @@ func pingRaw(addr string, files *TLSFiles) bool {
 		return false
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return false
-	}
-	return strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH")
+	return node.PingConn(c)
 }
 
 func lastLines(s string, n int) string {
