@@ -13,41 +13,14 @@ import (
 
 	"github.com/rcluster/rcluster/internal/iostreams"
 	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/internal/redistest"
 	"github.com/rcluster/rcluster/pkg/cluster"
 )
-
-// A fixture is a cluster state captured from real nodes together with what
-// the real redis-cli printed on it (internal/redistest/capture writes them;
-// they are never regenerated from rcluster's output).
-type fixture struct {
-	Scenario    string                  `json:"scenario"`
-	Description string                  `json:"description"`
-	Nodes       map[string]*fixtureNode `json:"nodes"`
-	Runs        []fixtureRun            `json:"runs"`
-}
-
-type fixtureNode struct {
-	Down            bool                `json:"down"`
-	Info            string              `json:"info"`
-	ClusterNodes    string              `json:"cluster_nodes"`
-	DBSize          int64               `json:"dbsize"`
-	CountKeysInSlot map[string]int64    `json:"countkeysinslot"`
-	GetKeysInSlot   map[string][]string `json:"getkeysinslot"`
-}
-
-type fixtureRun struct {
-	Args     []string `json:"args"`
-	Term     string   `json:"term"`
-	Password string   `json:"password"`
-	Stdout   string   `json:"stdout"`
-	Stderr   string   `json:"stderr"`
-	Exit     int      `json:"exit"`
-}
 
 // replayDialer answers the read-only commands of check and info from a
 // fixture, and refuses connections to nodes that were down. The nodes of a
 // fixture whose runs give a password require that password.
-func replayDialer(fx *fixture) func(node.Options) node.Dialer {
+func replayDialer(fx *redistest.Fixture) func(node.Options) node.Dialer {
 	requirePass := ""
 	for _, r := range fx.Runs {
 		if r.Password != "" {
@@ -74,7 +47,7 @@ func replayDialer(fx *fixture) func(node.Options) node.Dialer {
 
 type replayClient struct {
 	mu     sync.Mutex
-	n      *fixtureNode
+	n      *redistest.FixtureNode
 	authed bool
 }
 
@@ -111,7 +84,7 @@ func (c *replayClient) Do(_ context.Context, args ...any) (any, error) {
 	return nil, fmt.Errorf("replay: no captured reply for %q", words)
 }
 
-func loadFixtures(t *testing.T) []*fixture {
+func loadFixtures(t *testing.T) []*redistest.Fixture {
 	t.Helper()
 	paths, err := filepath.Glob("../../testdata/golden/*.json")
 	if err != nil {
@@ -120,13 +93,13 @@ func loadFixtures(t *testing.T) []*fixture {
 	if len(paths) == 0 {
 		t.Fatal("no fixtures in testdata/golden")
 	}
-	var out []*fixture
+	var out []*redistest.Fixture
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fx := &fixture{}
+		fx := &redistest.Fixture{}
 		if err := json.Unmarshal(b, fx); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}

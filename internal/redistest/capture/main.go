@@ -35,50 +35,6 @@ import (
 	"github.com/rcluster/rcluster/internal/redistest"
 )
 
-// Fixture is the file format (see internal/cli/golden_test.go).
-type Fixture struct {
-	Scenario    string           `json:"scenario"`
-	Description string           `json:"description"`
-	Nodes       map[string]*Node `json:"nodes"`
-	Runs        []*Run           `json:"runs"`
-}
-
-// Node holds the replies of one node ("down" nodes hold nothing else).
-type Node struct {
-	Down            bool
-	Info            string
-	ClusterNodes    string
-	DBSize          int64
-	CountKeysInSlot map[string]int64
-	GetKeysInSlot   map[string][]string
-}
-
-// MarshalJSON writes {"down": true} for down nodes and every field otherwise.
-func (n *Node) MarshalJSON() ([]byte, error) {
-	if n.Down {
-		return []byte(`{"down": true}`), nil
-	}
-	type live struct {
-		Down            bool                `json:"down"`
-		Info            string              `json:"info"`
-		ClusterNodes    string              `json:"cluster_nodes"`
-		DBSize          int64               `json:"dbsize"`
-		CountKeysInSlot map[string]int64    `json:"countkeysinslot"`
-		GetKeysInSlot   map[string][]string `json:"getkeysinslot"`
-	}
-	return marshal(live{false, n.Info, n.ClusterNodes, n.DBSize, n.CountKeysInSlot, n.GetKeysInSlot})
-}
-
-// Run is one redis-cli invocation: redis-cli [-a password] --cluster args...
-type Run struct {
-	Args     []string `json:"args"`
-	Password string   `json:"password,omitempty"`
-	Term     string   `json:"term"`
-	Stdout   string   `json:"stdout"`
-	Stderr   string   `json:"stderr"`
-	Exit     int      `json:"exit"`
-}
-
 func marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -271,7 +227,7 @@ type scenario struct {
 	// runs returns the runs besides the default check and info through
 	// the first server.
 	runs     func(e *env) []runSpec
-	validate func(e *env, f *Fixture) error
+	validate func(e *env, f *redistest.Fixture) error
 }
 
 func main() {
@@ -331,7 +287,7 @@ func main() {
 
 // reindent renders the fixture with two-space indentation and without HTML
 // escaping (CLUSTER NODES has "->-" and "-<-" markers).
-func reindent(fx *Fixture) ([]byte, error) {
+func reindent(fx *redistest.Fixture) ([]byte, error) {
 	raw, err := marshal(fx)
 	if err != nil {
 		return nil, err
@@ -345,7 +301,7 @@ func reindent(fx *Fixture) ([]byte, error) {
 }
 
 // capture builds the scenario (up to 3 times from scratch) and captures it.
-func capture(sc *scenario, dir string) (*Fixture, error) {
+func capture(sc *scenario, dir string) (*redistest.Fixture, error) {
 	var errs []error
 	for attempt := 1; attempt <= 3; attempt++ {
 		fx, err := captureOnce(sc, dir)
@@ -358,7 +314,7 @@ func capture(sc *scenario, dir string) (*Fixture, error) {
 	return nil, errors.Join(errs...)
 }
 
-func captureOnce(sc *scenario, dir string) (fx *Fixture, err error) {
+func captureOnce(sc *scenario, dir string) (fx *redistest.Fixture, err error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -411,7 +367,7 @@ func captureOnce(sc *scenario, dir string) (fx *Fixture, err error) {
 		if err != nil {
 			return nil, err
 		}
-		var runs []*Run
+		var runs []*redistest.FixtureRun
 		for _, sp := range specs {
 			for _, term := range terms {
 				r, err := runCLI(sp, term)
@@ -429,7 +385,7 @@ func captureOnce(sc *scenario, dir string) (fx *Fixture, err error) {
 			log.Printf("   try %d: the nodes changed during the runs: %s", try, d)
 			continue
 		}
-		fx := &Fixture{Scenario: sc.name, Description: sc.desc, Nodes: before, Runs: runs}
+		fx := &redistest.Fixture{Scenario: sc.name, Description: sc.desc, Nodes: before, Runs: runs}
 		if err := validateTerms(fx); err != nil {
 			log.Printf("   try %d: %v", try, err)
 			continue
@@ -466,11 +422,11 @@ func waitQuiet(e *env) error {
 	return fmt.Errorf("the nodes never settled: %s", last)
 }
 
-func snapshot(e *env) (map[string]*Node, error) {
-	out := map[string]*Node{}
+func snapshot(e *env) (map[string]*redistest.FixtureNode, error) {
+	out := map[string]*redistest.FixtureNode{}
 	for _, s := range e.servers {
 		if e.down[s.Addr()] || !s.Running() {
-			out[s.Addr()] = &Node{Down: true}
+			out[s.Addr()] = &redistest.FixtureNode{Down: true}
 			continue
 		}
 		n, err := snapshotNode(s)
@@ -482,8 +438,8 @@ func snapshot(e *env) (map[string]*Node, error) {
 	return out, nil
 }
 
-func snapshotNode(s *redistest.Server) (*Node, error) {
-	n := &Node{CountKeysInSlot: map[string]int64{}, GetKeysInSlot: map[string][]string{}}
+func snapshotNode(s *redistest.Server) (*redistest.FixtureNode, error) {
+	n := &redistest.FixtureNode{CountKeysInSlot: map[string]int64{}, GetKeysInSlot: map[string][]string{}}
 	var err error
 	if n.Info, err = s.DoString("INFO"); err != nil {
 		return nil, err
@@ -523,7 +479,7 @@ func snapshotNode(s *redistest.Server) (*Node, error) {
 // diff compares two snapshots on everything redis-cli's check and info use:
 // CLUSTER NODES without the ping-sent and pong-received columns, DBSIZE,
 // the keys per slot, and the stable fields of INFO.
-func diff(a, b map[string]*Node) string {
+func diff(a, b map[string]*redistest.FixtureNode) string {
 	var out []string
 	for addr, x := range a {
 		y := b[addr]
@@ -576,7 +532,7 @@ func normInfo(s string) string {
 	return strings.Join(keep, " ")
 }
 
-func runCLI(sp runSpec, term string) (*Run, error) {
+func runCLI(sp runSpec, term string) (*redistest.FixtureRun, error) {
 	var args []string
 	if sp.password != "" {
 		args = append(args, "-a", sp.password)
@@ -594,14 +550,14 @@ func runCLI(sp runSpec, term string) (*Run, error) {
 	if err != nil && !errors.As(err, &ee) {
 		return nil, fmt.Errorf("redis-cli %v: %w", args, err)
 	}
-	return &Run{Args: sp.args, Password: sp.password, Term: term, Stdout: stdout.String(), Stderr: stderr.String(), Exit: cmd.ProcessState.ExitCode()}, nil
+	return &redistest.FixtureRun{Args: sp.args, Password: sp.password, Term: term, Stdout: stdout.String(), Stderr: stderr.String(), Exit: cmd.ProcessState.ExitCode()}, nil
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // validateTerms checks that the coloured runs differ from the plain ones
 // only by escape sequences, and that they have some.
-func validateTerms(fx *Fixture) error {
+func validateTerms(fx *redistest.Fixture) error {
 	for i := 0; i+1 < len(fx.Runs); i += 2 {
 		p, c := fx.Runs[i], fx.Runs[i+1]
 		if p.Term != "dumb" || c.Term != "xterm-256color" {
@@ -618,7 +574,7 @@ func validateTerms(fx *Fixture) error {
 }
 
 // plain returns the TERM=dumb run with the given args (and password).
-func plain(fx *Fixture, password string, args ...string) (*Run, error) {
+func plain(fx *redistest.Fixture, password string, args ...string) (*redistest.FixtureRun, error) {
 	for _, r := range fx.Runs {
 		if r.Term == "dumb" && slices.Equal(r.Args, args) && r.Password == password {
 			return r, nil
@@ -629,7 +585,7 @@ func plain(fx *Fixture, password string, args ...string) (*Run, error) {
 
 // expect checks the plain run for the exit status and the given substrings
 // of stdout (a leading "!" means: must not appear; "stderr:" checks stderr).
-func expect(fx *Fixture, password string, args []string, exit int, subs ...string) error {
+func expect(fx *redistest.Fixture, password string, args []string, exit int, subs ...string) error {
 	r, err := plain(fx, password, args...)
 	if err != nil {
 		return err

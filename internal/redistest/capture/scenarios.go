@@ -30,7 +30,7 @@ func scenarios() []*scenario {
 	add(&scenario{
 		name: "healthy-3", base: b, count: 3,
 		desc: "3 masters (" + a(b) + "-" + strconv.Itoa(b+2) + "), no replicas, no keys",
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 0, "[OK] All nodes agree about slots configuration.", "[OK] All 16384 slots covered.", "!WARNING", "!ERR")
 		},
 	})
@@ -54,7 +54,7 @@ func scenarios() []*scenario {
 				{args: []string{"check", e.s(reps[0]).Addr()}},
 			}
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			if err := expect(fx, "", check(e), 0, "[OK] 200 keys in 3 masters.", "0.01 keys per slot on average.", "1 additional replica(s)", "!ERR"); err != nil {
 				return err
 			}
@@ -75,7 +75,7 @@ func scenarios() []*scenario {
 		runs: func(e *env) []runSpec {
 			return []runSpec{{args: []string{"info", e.s(1).Addr()}}}
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 0, "127.0.0.2:", "127.0.0.3:", "[OK] 60 keys in 3 masters.", "1 additional replica(s)", "!ERR")
 		},
 	})
@@ -85,7 +85,7 @@ func scenarios() []*scenario {
 		name: "multihost-9x2", base: b, count: 9, replicas: 2, hosts: threeHosts,
 		desc:  "9 nodes over 127.0.0.1/.2/.3 (ports " + strconv.Itoa(b) + "-" + strconv.Itoa(b+8) + ", hosts cycled), --cluster-replicas 2, no keys",
 		build: func(e *env) error { return e.replicasSynced() },
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 0, "2 additional replica(s)", "| 2 slaves.", "!ERR")
 		},
 	})
@@ -109,7 +109,7 @@ func scenarios() []*scenario {
 			}
 			return e.migrate(0, 2, keys[3:]...)
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 1,
 				"[WARNING] Node "+e.s(0).Addr()+" has slots in migrating state 10.",
 				"[WARNING] Node "+e.s(2).Addr()+" has slots in importing state 10.",
@@ -132,7 +132,7 @@ func scenarios() []*scenario {
 			}
 			return e.migrate(0, 1, keys...)
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 1,
 				"[WARNING] Node "+e.s(1).Addr()+" has slots in importing state 609.",
 				"!migrating state",
@@ -150,7 +150,7 @@ func scenarios() []*scenario {
 			}
 			return e.do(0, "CLUSTER", "SETSLOT", 609, "MIGRATING", e.id(1))
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 1,
 				"[WARNING] Node "+e.s(0).Addr()+" has slots in migrating state 609.",
 				"!importing state",
@@ -164,7 +164,7 @@ func scenarios() []*scenario {
 		desc: "24 open slots on all 3 masters (A=" + a(b) + " B=" + a(b+1) + " C=" + a(b+2) + "): " + openManyDesc +
 			"; keys: 2 of slot 5 on A, slot 1000 one key on A and one moved to B, 1 of slot 5500 on B",
 		build: buildOpenMany,
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			if err := expect(fx, "", check(e), 1,
 				"[WARNING] Node "+e.s(0).Addr()+" has slots in migrating state 5,7,8,9,10,11,12,100,101,102,103,104,1000,2000,3000,4000.",
 				"[WARNING] The following slots are open: "); err != nil {
@@ -198,7 +198,7 @@ func scenarios() []*scenario {
 			}
 			return e.do(1, "CLUSTER", "SETSLOT", 5500, "MIGRATING", e.id(0))
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 1,
 				"[WARNING] Node "+e.s(0).Addr()+" has slots in migrating state 5,7,8,9,10,11,12,1000,2000,3000,4000.",
 				"[WARNING] Node "+e.s(0).Addr()+" has slots in importing state 5500.",
@@ -231,7 +231,7 @@ func scenarios() []*scenario {
 			}
 			return e.do(0, "CLUSTER", "DELSLOTS", 100, 101, 102)
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 1,
 				"[ERR] Not all 16384 slots are covered by nodes.\n\n",
 				"[ERR] Nodes don't agree about configuration!",
@@ -250,7 +250,7 @@ func scenarios() []*scenario {
 			}
 			return e.do(2, "CLUSTER", "FORGET", e.id(0))
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			if strings.Contains(fx.Nodes[e.s(2).Addr()].ClusterNodes, e.s(0).Addr()) {
 				return fmt.Errorf("%s knows %s again", e.s(2).Addr(), e.s(0).Addr())
 			}
@@ -280,7 +280,7 @@ func scenarios() []*scenario {
 			time.Sleep(time.Second)
 			return nil
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			dead := ""
 			for addr := range e.down {
 				dead = addr
@@ -327,7 +327,7 @@ func scenarios() []*scenario {
 				return nil
 			})
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			dead := e.s(2).Addr()
 			if err := noFlag(e, fx, dead, "fail"); err != nil {
 				return err
@@ -372,7 +372,7 @@ func scenarios() []*scenario {
 				return nil
 			})
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			dead := e.s(2).Addr()
 			for addr, n := range fx.Nodes {
 				if !n.Down && !flagIn(n.ClusterNodes, dead, "fail") {
@@ -420,7 +420,7 @@ func scenarios() []*scenario {
 		runs: func(e *env) []runSpec {
 			return []runSpec{{args: check(e, "--cluster-search-multiple-owners")}}
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			if err := expect(fx, "", check(e), 0, "[OK] All 16384 slots covered.", "!ERR"); err != nil {
 				return err
 			}
@@ -437,7 +437,7 @@ func scenarios() []*scenario {
 		runs: func(e *env) []runSpec {
 			return []runSpec{{args: []string{"info", e.s(0).Addr()}}}
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			if err := expect(fx, "s3cret", check(e), 0, "[OK] 10 keys in 3 masters.", "stderr:Warning: Using a password"); err != nil {
 				return err
 			}
@@ -461,7 +461,7 @@ func scenarios() []*scenario {
 		runs: func(e *env) []runSpec {
 			return []runSpec{{args: []string{"info", e.s(3).Addr()}}}
 		},
-		validate: func(e *env, fx *Fixture) error {
+		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 0, "slots: (0 slots) master", "| 0 slots |", "[OK] 20 keys in 4 masters.")
 		},
 	})
@@ -533,7 +533,7 @@ func flagIn(reply, addr, f string) bool {
 }
 
 // noFlag checks that no live node's view flags addr with any of flags.
-func noFlag(e *env, fx *Fixture, addr string, flags ...string) error {
+func noFlag(e *env, fx *redistest.Fixture, addr string, flags ...string) error {
 	for a, n := range fx.Nodes {
 		if n.Down {
 			continue
