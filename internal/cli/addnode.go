@@ -57,10 +57,16 @@ EXIT STATUS
 }
 
 func runAddNode(ctx context.Context, f *factory, o *addNodeOptions) error {
+	if err := f.refusePositive("--settle-timeout", o.settle); err != nil {
+		return err
+	}
 	m := f.manager(manager.Options{})
 	defer m.Close()
 	m.P.Info(">>> Adding node %s to cluster %s\n", o.newAddr, o.existing)
 	if err := m.Load(ctx, o.existing.Host, o.existing.Port); err != nil {
+		return f.emit(m, "add-node", nil, false, err)
+	}
+	if err := f.aloneOnCluster(ctx, m, false); err != nil {
 		return f.emit(m, "add-node", nil, false, err)
 	}
 	if !m.Check(ctx, false) {

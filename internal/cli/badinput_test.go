@@ -73,6 +73,10 @@ func TestBadInput(t *testing.T) {
 	}
 	authRefused := func(s *redistest.Server) string { return "Node " + s.Addr() + " replied with error:\n" + wrongPW }
 	spareArgs := func(first string) []string { return []string{"create", first, spare[1].Addr(), spare[2].Addr()} }
+	// move is a reshard that would move slots, with extra flags.
+	move := func(extra ...string) []string {
+		return append([]string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "10", "--cluster-yes"}, extra...)
+	}
 
 	type badCase struct {
 		name   string
@@ -139,8 +143,9 @@ func TestBadInput(t *testing.T) {
 			strings.Replace(notKnown, "%s", unknownID, 1), "", true},
 		{"reshard/to-itself", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", masterID, "--cluster-slots", "10", "--cluster-yes"}, "", 1,
 			"*** It is not possible to use the target node as source node.\n", "*** No source nodes given, operation aborted.\n", true},
-		{"reshard/zero-slots", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "0", "--cluster-yes"}, "", 1,
-			"How many slots do you want to move (from 1 to 16384)? ", noAnswer, false},
+		// redis-cli asks how many slots when --cluster-slots is 0, even with
+		// --cluster-yes; rcluster refuses a 0 that was given.
+		{"reshard/zero-slots", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "0", "--cluster-yes"}, "", 1, "", badSlots, false},
 		{"reshard/negative-slots", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "-5", "--cluster-yes"}, "", 1, "", badSlots, false},
 		{"reshard/too-many-slots", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "16385", "--cluster-yes"}, "", 1, "", badSlots, false},
 		{"reshard/slots-not-number", G, []string{"reshard", A, "--cluster-slots", "ten"}, "", 2, "",
@@ -151,6 +156,42 @@ func TestBadInput(t *testing.T) {
 			"Do you want to proceed with the proposed reshard plan (yes/no)? ", "", true},
 		{"reshard/answer-no", G, []string{"reshard", A, "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "10"}, "no\n", 1,
 			"Do you want to proceed with the proposed reshard plan (yes/no)? ", "", true},
+
+		// Settings of the moves, refused before anything is loaded.
+		{"reshard/extra-arg", G, []string{"reshard", "127.0.0.1", strconv.Itoa(master.Port), "junk", "--cluster-from", masterID, "--cluster-to", otherID, "--cluster-slots", "10", "--cluster-yes"}, "", 1, "", wrongArgs, false},
+		{"reshard/negative-timeout", G, move("--cluster-timeout", "-1"), "", 1, "", "Invalid --timeout -1: it must be a number of milliseconds, 1 or more.\n", false},
+		{"reshard/zero-timeout", G, move("--cluster-timeout", "0"), "", 1, "", "Invalid --timeout 0: it must be a number of milliseconds, 1 or more.\n", false},
+		{"reshard/negative-pipeline", G, move("--cluster-pipeline", "-5"), "", 1, "", "Invalid --pipeline -5: it must be 0 (adaptive batches) or more.\n", false},
+		{"reshard/zero-batch-keys", G, move("--batch-keys", "0"), "", 1, "", "Invalid --batch-keys 0: it must be 1 or more.\n", false},
+		{"reshard/zero-batch-bytes", G, move("--batch-bytes", "0"), "", 1, "", "Invalid --batch-bytes 0: it must be 1 or more.\n", false},
+		{"reshard/zero-parallel", G, move("--parallel", "0"), "", 1, "", "Invalid --parallel 0: it must be 1 or more.\n", false},
+		{"reshard/negative-settle", G, move("--settle-timeout", "-1s"), "", 1, "", "Invalid --settle-timeout -1s: it must be positive.\n", false},
+		{"reshard/settle-not-duration", G, move("--settle-timeout", "5"), "", 2, "",
+			"invalid argument \"5\" for \"--settle-timeout\" flag: time: missing unit in duration \"5\"" + usage, false},
+		{"fix/negative-timeout", G, []string{"fix", A, "--cluster-timeout", "-1"}, "", 1, "", "Invalid --timeout -1: it must be a number of milliseconds, 1 or more.\n", false},
+		{"fix/extra-arg", G, []string{"fix", "127.0.0.1", strconv.Itoa(master.Port), "junk"}, "", 1, "", wrongArgs, false},
+		{"check/extra-arg", G, []string{"check", "127.0.0.1", strconv.Itoa(master.Port), "junk"}, "", 1, "", wrongArgs, false},
+		{"info/extra-arg", G, []string{"info", "127.0.0.1", strconv.Itoa(master.Port), "junk"}, "", 1, "", wrongArgs, false},
+		{"add-node/zero-settle", G, []string{"add-node", spare[0].Addr(), A, "--settle-timeout", "0s"}, "", 1, "", "Invalid --settle-timeout 0s: it must be positive.\n", false},
+		{"del-node/negative-settle", G, []string{"del-node", A, masterID, "--settle-timeout", "-2s"}, "", 1, "", "Invalid --settle-timeout -2s: it must be positive.\n", false},
+		{"create/negative-join-timeout", G, append(spareArgs(spare[0].Addr()), "--join-timeout", "-1m", "--cluster-yes"), "", 1, "", "Invalid --join-timeout -1m0s: it must be positive.\n", false},
+		{"import/negative-timeout", G, []string{"import", A, "--cluster-from", alone.Addr(), "--cluster-timeout", "-1"}, "", 1, "", "Invalid --timeout -1: it must be a number of milliseconds, 1 or more.\n", false},
+		{"import/zero-pipeline", G, []string{"import", A, "--cluster-from", alone.Addr(), "--cluster-pipeline", "0"}, "", 1, "", "Invalid --pipeline 0: it must be 1 or more.\n", false},
+		{"rebalance/weight-comma", G, []string{"rebalance", A, "--cluster-weight", masterID + "=1,5"}, "", 1, "", "*** Invalid weight " + masterID + "=1,5: a weight is a number, 0 or more (0 drains the master).\n", false},
+		{"rebalance/weight-text", G, []string{"rebalance", A, "--cluster-weight", masterID + "=abc"}, "", 1, "", "*** Invalid weight " + masterID + "=abc: a weight is a number, 0 or more (0 drains the master).\n", false},
+		{"rebalance/weight-negative", G, []string{"rebalance", A, "--cluster-weight", masterID + "=-1"}, "", 1, "", "*** Invalid weight " + masterID + "=-1: a weight is a number, 0 or more (0 drains the master).\n", false},
+		{"rebalance/weight-nan", G, []string{"rebalance", A, "--cluster-weight", masterID + "=NaN"}, "", 1, "", "*** Invalid weight " + masterID + "=NaN: a weight is a number, 0 or more (0 drains the master).\n", false},
+		{"rebalance/weight-inf", G, []string{"rebalance", A, "--cluster-weight", masterID + "=+Inf"}, "", 1, "", "*** Invalid weight " + masterID + "=+Inf: a weight is a number, 0 or more (0 drains the master).\n", false},
+		{"rebalance/threshold-nan", G, []string{"rebalance", A, "--cluster-threshold", "NaN"}, "", 1, "", "Invalid --threshold NaN: it must be a percentage, 0 or more.\n", false},
+		{"rebalance/threshold-negative", G, []string{"rebalance", A, "--cluster-threshold", "-3"}, "", 1, "", "Invalid --threshold -3: it must be a percentage, 0 or more.\n", false},
+		{"rebalance/extra-arg", G, []string{"rebalance", "127.0.0.1", strconv.Itoa(master.Port), "junk"}, "", 1, "", wrongArgs, false},
+		{"rebalance/negative-pipeline", G, []string{"rebalance", A, "--cluster-pipeline", "-5"}, "", 1, "", "Invalid --pipeline -5: it must be 0 (adaptive batches) or more.\n", false},
+		{"set-timeout/over-a-day", G, []string{"set-timeout", A, "99999999999999"}, "", 1, "",
+			"A node timeout of 99999999999999 ms is over a day: failures would go undetected that long. Add --force to set it anyway.\n", false},
+		{"uri/port-not-number", []string{"-u", "redis://:" + pw + "@127.0.0.1:notaport"}, []string{"check", A}, "", 1, "",
+			"Invalid URI port notaport: it must be a number from 1 to 65535\n", false},
+		{"uri/db-not-number", []string{"-u", "redis://127.0.0.1:6379/x"}, []string{"check", A}, "", 1, "", "Invalid URI database x: it must be a number\n", false},
+		{"negative-reply-timeout", append([]string{"--reply-timeout", "-1s"}, G...), []string{"check", A}, "", 2, "", "invalid --reply-timeout -1s: it must be positive (0: 10s)" + usage, false},
 
 		// rebalance
 		{"rebalance/no-port", G, []string{"rebalance", "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},

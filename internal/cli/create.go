@@ -68,6 +68,9 @@ EXIT STATUS
 }
 
 func runCreate(ctx context.Context, f *factory, o *createOptions) error {
+	if err := f.refusePositive("--join-timeout", o.joinTimeout); err != nil {
+		return err
+	}
 	m := f.manager(manager.Options{})
 	co := manager.CreateOptions{Replicas: o.replicas, JoinTimeout: o.joinTimeout, DryRun: o.dryRun}
 	if !f.global.yes {

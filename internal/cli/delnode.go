@@ -49,10 +49,16 @@ EXIT STATUS
 }
 
 func runDelNode(ctx context.Context, f *factory, o *delNodeOptions) error {
+	if err := f.refusePositive("--settle-timeout", o.settle); err != nil {
+		return err
+	}
 	m := f.manager(manager.Options{})
 	defer m.Close()
 	m.P.Info(">>> Removing node %s from cluster %s\n", o.id, o.addr)
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
+		return f.emit(m, "del-node", nil, false, err)
+	}
+	if err := f.aloneOnCluster(ctx, m, false); err != nil {
 		return f.emit(m, "del-node", nil, false, err)
 	}
 	err := m.DelNode(ctx, o.id, o.settle, o.dryRun)

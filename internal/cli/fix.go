@@ -49,6 +49,9 @@ EXIT STATUS
 }
 
 func runFix(ctx context.Context, f *factory, o *fixOptions) error {
+	if err := o.migration.validate(f); err != nil {
+		return err
+	}
 	m, err := f.movingManager(manager.Options{
 		SearchMultipleOwners: o.searchMultipleOwners,
 		Fix:                  !o.dryRun,
@@ -65,6 +68,9 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 		m.Confirm = f.prompter().Confirm
 	}
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
+		return f.emit(m, "fix", nil, false, err)
+	}
+	if err := f.aloneOnCluster(ctx, m, !o.dryRun); err != nil {
 		return f.emit(m, "fix", nil, false, err)
 	}
 	m.ShowClusterInfo(ctx)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ type globalOptions struct {
 	noAuthWarning  bool
 	yes            bool
 	connectTimeout float64
+	replyTimeout   time.Duration
 	passGiven      bool
 	output         string
 	tls            bool
@@ -47,7 +49,8 @@ func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.askpass, "askpass", false, "read the password from standard input (masked on a terminal)")
 	fs.BoolVar(&g.noAuthWarning, "no-auth-warning", false, "do not warn about a password given on the command line")
 	fs.BoolVar(&g.yes, "yes", false, "answer yes to confirmation prompts (also REDISCLI_CLUSTER_YES=1)")
-	fs.Float64VarP(&g.connectTimeout, "connect-timeout", "t", 0, "connection timeout in seconds (0: 10s)")
+	fs.Float64VarP(&g.connectTimeout, "connect-timeout", "t", 0, "connection timeout in seconds, the first reply included (0: 10s)")
+	fs.DurationVar(&g.replyTimeout, "reply-timeout", node.DefaultReplyTimeout, "how long a node may take to answer a command before it counts as not answering (0: 10s; a MIGRATE also gets its --timeout)")
 	fs.StringVarP(&g.output, "output", "o", "text", "output format: text (redis-cli's), json (see docs/json.md) or table (check and info)")
 	fs.BoolVar(&g.tls, "tls", false, "connect to every node over TLS")
 	fs.StringVar(&g.tlsOpts.CACert, "cacert", "", "with --tls: CA certificate file to verify the nodes with (instead of the system's)")
@@ -99,9 +102,12 @@ func (f *factory) prepare() error {
 	if g.output != "text" && g.output != "json" && g.output != "table" {
 		return &usageError{fmt.Sprintf("invalid --output %q: use text, json or table", g.output)}
 	}
-	if g.connectTimeout < 0 {
+	if g.connectTimeout < 0 || math.IsNaN(g.connectTimeout) || math.IsInf(g.connectTimeout, 0) {
 		fmt.Fprint(f.IO.ErrOut, "Invalid connection timeout for -t.\n")
 		return &exitError{ExitFailure}
+	}
+	if g.replyTimeout < 0 {
+		return &usageError{fmt.Sprintf("invalid --reply-timeout %s: it must be positive (0: 10s)", g.replyTimeout)}
 	}
 	if g.tls {
 		// As redis-cli: unusable settings are reported at each connection.
@@ -223,6 +229,8 @@ func (f *factory) nodeOptions() node.Options {
 	return node.Options{
 		Auth:           node.Auth{User: f.global.user, Password: f.global.pass},
 		ConnectTimeout: time.Duration(f.global.connectTimeout * float64(time.Second)),
+		ReplyTimeout:   f.global.replyTimeout,
+		ClientName:     f.operation,
 		TLS:            f.global.tlsConfig,
 		TLSErr:         f.global.tlsErr,
 	}
@@ -313,9 +321,13 @@ func parsePort(s string) (int, bool) {
 }
 
 // parseHostArgs reads redis-cli's "<host:port> or <host> <port>" arguments:
-// one word is host:port, two or more are host and port (the rest ignored).
+// one word is host:port, two are host and port. redis-cli ignores any more;
+// rcluster refuses them, since a stray word may be a mistyped option.
 func (f *factory) parseHostArgs(args []string) (manager.Address, error) {
 	var a manager.Address
+	if len(args) > 2 {
+		return a, f.errWrongArgs()
+	}
 	ok := false
 	if len(args) == 1 {
 		a, ok = parseAddr(args[0])
@@ -328,6 +340,8 @@ func (f *factory) parseHostArgs(args []string) (manager.Address, error) {
 		fmt.Fprint(f.IO.ErrOut, report.InvalidAddress)
 		return a, &exitError{ExitFailure}
 	}
+	entry := node.Addr(a.Host, a.Port)
+	f.entry.CompareAndSwap(nil, &entry)
 	return a, nil
 }
 
@@ -356,6 +370,44 @@ func (o *migrationOptions) addFlags(fs *pflag.FlagSet) {
 
 func addSettleFlag(fs *pflag.FlagSet, d *time.Duration) {
 	fs.DurationVar(d, "settle-timeout", time.Minute, "how long to wait for the cluster to settle after a change")
+}
+
+// validate refuses settings that make no sense, before anything is loaded.
+func (o *migrationOptions) validate(f *factory) error {
+	var bad string
+	switch {
+	case o.timeout < 1:
+		bad = fmt.Sprintf("Invalid --timeout %d: it must be a number of milliseconds, 1 or more.", o.timeout)
+	case o.pipeline < 0:
+		bad = fmt.Sprintf("Invalid --pipeline %d: it must be 0 (adaptive batches) or more.", o.pipeline)
+	case o.batchKeys < 1:
+		bad = fmt.Sprintf("Invalid --batch-keys %d: it must be 1 or more.", o.batchKeys)
+	case o.batchBytes < 1:
+		bad = fmt.Sprintf("Invalid --batch-bytes %d: it must be 1 or more.", o.batchBytes)
+	case o.parallel < 1:
+		bad = fmt.Sprintf("Invalid --parallel %d: it must be 1 or more.", o.parallel)
+	default:
+		return f.refusePositive("--settle-timeout", o.settle)
+	}
+	return f.refuse(bad)
+}
+
+// refusePositive refuses a wait of d given by flag unless it is positive.
+func (f *factory) refusePositive(flag string, d time.Duration) error {
+	if d > 0 {
+		return nil
+	}
+	return f.refuse(fmt.Sprintf("Invalid %s %s: it must be positive.", flag, d))
+}
+
+// refuse prints msg (when there is one) as a refusal of the command line,
+// before anything was loaded or changed, and exits 1.
+func (f *factory) refuse(msg string) error {
+	if msg == "" {
+		return nil
+	}
+	fmt.Fprintln(f.IO.ErrOut, msg)
+	return &exitError{ExitFailure}
 }
 
 // migrate returns the migration settings, with the run's credentials.
@@ -403,6 +455,38 @@ func (f *factory) emitChange(ctx context.Context, m *manager.Manager, command st
 func (f *factory) write(v any, err error) error {
 	report.WriteJSON(f.IO.Out, v)
 	return err
+}
+
+// aloneOnCluster refuses to go on while another rcluster run is changing
+// the cluster (its open slots are its work in progress, not problems).
+// Runs that have shown no sign of life for manager.StaleAfter are passed
+// over with a warning; fix ends their connections, so that a hung process
+// that wakes up cannot go on writing.
+func (f *factory) aloneOnCluster(ctx context.Context, m *manager.Manager, fixing bool) error {
+	var live []*manager.Operation
+	for _, op := range m.OtherOperations(ctx, f.operation) {
+		switch {
+		case !op.Stale():
+			live = append(live, op)
+		case fixing:
+			m.EndOperation(ctx, op)
+			fmt.Fprintf(f.IO.ErrOut, "*** Ended the connections of a stale rcluster run: %s.\n", op)
+		default:
+			fmt.Fprintf(f.IO.ErrOut, "*** Ignoring a stale rcluster run: %s.\n", op)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	for _, op := range live {
+		fmt.Fprintf(f.IO.ErrOut, "*** Another rcluster operation is in progress: %s.\n", op)
+	}
+	entry := ""
+	if e := f.entry.Load(); e != nil {
+		entry = *e
+	}
+	fmt.Fprintf(f.IO.ErrOut, "*** Its open slots are its work, not problems to fix. Wait for it to end; if it was stopped and left slots open, run 'rcluster fix %s'.\n", entry)
+	return &exitError{ExitFailure}
 }
 
 // dryRunNote tells on stderr that nothing was changed.

@@ -94,6 +94,12 @@ EXIT STATUS
 }
 
 func runImport(ctx context.Context, f *factory, o *importOptions) error {
+	switch {
+	case o.timeout < 1:
+		return f.refuse(fmt.Sprintf("Invalid --timeout %d: it must be a number of milliseconds, 1 or more.", o.timeout))
+	case o.pipeline < 1:
+		return f.refuse(fmt.Sprintf("Invalid --pipeline %d: it must be 1 or more.", o.pipeline))
+	}
 	m, err := f.movingManager(manager.Options{}, o.progress)
 	if err != nil {
 		return err

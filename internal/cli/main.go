@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/rcluster/rcluster/internal/iostreams"
 	"github.com/rcluster/rcluster/internal/manager"
@@ -42,7 +43,7 @@ func Main(args []string, ios *iostreams.IOStreams, getenv func(string) string) i
 
 func run(args []string, f *factory) int {
 	ios := f.IO
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := f.stopOnSignal()
 	defer stop()
 	// "redis-cli --cluster check x" becomes "rcluster --cluster check x" when a
 	// script is moved over by search and replace of the program name only.
@@ -55,6 +56,12 @@ func run(args []string, f *factory) int {
 	root.SetErr(ios.ErrOut)
 	err := root.ExecuteContext(ctx)
 	var ee *exitError
+	if sig := f.signal.Load(); sig != nil && err != nil {
+		if !errors.Is(err, manager.ErrReported) {
+			fmt.Fprintln(ios.ErrOut, "Interrupted.")
+		}
+		return signalExitCode(*sig)
+	}
 	switch {
 	case err == nil:
 		return ExitOK
@@ -72,5 +79,80 @@ func run(args []string, f *factory) int {
 		return ExitUsage
 	}
 	fmt.Fprintf(ios.ErrOut, "Error: %v\n", err)
+	return ExitFailure
+}
+
+// stopGrace is how long a run may take to stop after the first SIGINT or
+// SIGTERM (finishing the slot in flight, closing the others, reporting)
+// before it is ended at once, as by a second signal.
+const stopGrace = 2 * time.Second
+
+// stopOnSignal returns the run's context. A command that only reads ends
+// at once on SIGINT or SIGTERM, as redis-cli does. For one that writes, the
+// first signal cancels the context: waits and network calls end, moves
+// finish the slot in flight and close the others, and the run reports what
+// it left. A second signal, or stopGrace running out, ends the process at
+// once (even inside a network call), saying what may be left open.
+func (f *factory) stopOnSignal() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		var first os.Signal
+		select {
+		case first = <-sigs:
+		case <-done:
+			return
+		}
+		if !f.changes.Load() {
+			os.Exit(signalExitCode(first))
+		}
+		f.signal.Store(&first)
+		cancel()
+		// A signal sent to the process and to its group (as timeout(1)
+		// does) arrives twice at once: that is still the first one.
+		coalesce := time.After(sameSignalWindow)
+		grace := time.After(stopGrace)
+		why := "Interrupted again: stopping at once."
+		for {
+			select {
+			case <-coalesce:
+				coalesce = nil
+				continue
+			case s := <-sigs:
+				if coalesce != nil {
+					continue
+				}
+				first = s
+			case <-grace:
+				why = fmt.Sprintf("Not stopped within %s: stopping at once.", stopGrace)
+			case <-done:
+				return
+			}
+			break
+		}
+		fmt.Fprintln(f.IO.ErrOut, why)
+		if entry := f.entry.Load(); entry != nil {
+			fmt.Fprintf(f.IO.ErrOut, "Slots in flight may be left open: run 'rcluster fix %s' to close them.\n", *entry)
+		}
+		os.Exit(signalExitCode(first))
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}
+
+// sameSignalWindow is how close two signals must come to count as one.
+const sameSignalWindow = 100 * time.Millisecond
+
+// signalExitCode is the shell's code for a process ended by sig (130 for
+// SIGINT, 143 for SIGTERM).
+func signalExitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
 	return ExitFailure
 }

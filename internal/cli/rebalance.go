@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,12 +76,29 @@ EXIT STATUS
 }
 
 func runRebalance(ctx context.Context, f *factory, o *rebalanceOptions) error {
+	if math.IsNaN(o.threshold) || math.IsInf(o.threshold, 0) || o.threshold < 0 {
+		return f.refuse(fmt.Sprintf("Invalid --threshold %v: it must be a percentage, 0 or more.", o.threshold))
+	}
+	for _, w := range o.weights {
+		if _, value, ok := strings.Cut(w, "="); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(value), 32)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				return f.refuse(fmt.Sprintf("*** Invalid weight %s: a weight is a number, 0 or more (0 drains the master).", w))
+			}
+		}
+	}
+	if err := o.migration.validate(f); err != nil {
+		return err
+	}
 	m, err := f.movingManager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel}, o.migration.progress)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
+		return f.emit(m, "rebalance", nil, false, err)
+	}
+	if err := f.aloneOnCluster(ctx, m, false); err != nil {
 		return f.emit(m, "rebalance", nil, false, err)
 	}
 	simulate := o.simulate || o.dryRun

@@ -11,12 +11,13 @@ import (
 )
 
 type reshardOptions struct {
-	addr      manager.Address
-	from      []string
-	to        string
-	slots     int
-	dryRun    bool
-	migration migrationOptions
+	addr       manager.Address
+	from       []string
+	to         string
+	slots      int
+	slotsGiven bool // --slots was on the command line
+	dryRun     bool
+	migration  migrationOptions
 }
 
 func newReshardCmd(f *factory, runF func(context.Context, *reshardOptions) error) *cobra.Command {
@@ -40,6 +41,7 @@ EXIT STATUS
 		Args: f.minArgs(1),
 		RunE: onHostArgs(f, &o.addr, o, runF, runReshard),
 	}
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) { o.slotsGiven = cmd.Flags().Changed("slots") }
 	cmd.Flags().StringArrayVar(&o.from, "from", nil, "source node IDs (comma-separated or repeated), or all")
 	cmd.Flags().StringVar(&o.to, "to", "", "the receiving node ID")
 	cmd.Flags().IntVar(&o.slots, "slots", 0, "number of slots to move (1 to 16384)")
@@ -66,9 +68,13 @@ func splitIDs(values []string) []string {
 }
 
 func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
-	if o.slots < 0 || o.slots > 16384 {
-		f.IO.ErrOut.Write([]byte("*** The number of slots must be between 1 and 16384.\n"))
-		return &exitError{ExitFailure}
+	// --slots 0 given on purpose is refused too: only a missing --slots
+	// makes the question appear.
+	if o.slots < 0 || o.slots > 16384 || o.slotsGiven && o.slots == 0 {
+		return f.refuse("*** The number of slots must be between 1 and 16384.")
+	}
+	if err := o.migration.validate(f); err != nil {
+		return err
 	}
 	m, err := f.movingManager(manager.Options{Migrate: f.migrate(o.migration), Parallel: o.migration.parallel}, o.migration.progress)
 	if err != nil {
@@ -76,6 +82,9 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 	}
 	defer m.Close()
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
+		return f.emit(m, "reshard", nil, false, err)
+	}
+	if err := f.aloneOnCluster(ctx, m, false); err != nil {
 		return f.emit(m, "reshard", nil, false, err)
 	}
 	m.Check(ctx, false)

@@ -3,12 +3,16 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/rcluster/rcluster/internal/iostreams"
+	"github.com/rcluster/rcluster/internal/manager"
 	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/version"
 )
@@ -22,10 +26,17 @@ Every redis-cli option is accepted under its redis-cli name too
 "HOST PORT" address form, so a script moves over by replacing
 "redis-cli --cluster" with "rcluster".
 
+Every wait is bounded: a connection and its first reply by -t, every other
+reply by --reply-timeout (a MIGRATE also by its --timeout), so a hung node
+is reported as unreachable instead of stopping the run. Ctrl-C or SIGTERM
+ends a command that only reads at once; one that writes finishes the slot
+in flight first (at most 2 s), and a second signal ends it at once.
+
 EXIT STATUS
-  0  done
-  1  the cluster has a problem or the operation failed (redis-cli's 1)
-  2  the command line was not understood (unknown command or flag)`
+  0    done
+  1    the cluster has a problem or the operation failed (redis-cli's 1)
+  2    the command line was not understood (unknown command or flag)
+  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM`
 
 func newRootCmd(f *factory) *cobra.Command {
 	root := &cobra.Command{
@@ -40,6 +51,10 @@ func newRootCmd(f *factory) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	f.addGlobalFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		f.changes.Store(cmd.Annotations[annotationChanges] == "true")
+		if cmd.Annotations[annotationOperation] == "true" {
+			f.operation = manager.OperationName(cmd.Name(), time.Now())
+		}
 		if err := f.prepare(); err != nil {
 			return err
 		}
@@ -48,17 +63,17 @@ func newRootCmd(f *factory) *cobra.Command {
 	root.SetGlobalNormalizationFunc(redisCLIFlagNames)
 
 	root.AddCommand(
-		newCreateCmd(f, nil),
+		changing(newCreateCmd(f, nil)),
 		newCheckCmd(f, nil),
 		newInfoCmd(f, nil),
-		newFixCmd(f, nil),
-		newReshardCmd(f, nil),
-		newRebalanceCmd(f, nil),
-		newAddNodeCmd(f, nil),
-		newDelNodeCmd(f, nil),
-		newCallCmd(f, nil),
-		newSetTimeoutCmd(f, nil),
-		newImportCmd(f, nil),
+		operation(newFixCmd(f, nil)),
+		operation(newReshardCmd(f, nil)),
+		operation(newRebalanceCmd(f, nil)),
+		operation(newAddNodeCmd(f, nil)),
+		operation(newDelNodeCmd(f, nil)),
+		changing(newCallCmd(f, nil)),
+		changing(newSetTimeoutCmd(f, nil)),
+		changing(newImportCmd(f, nil)),
 		newBackupCmd(f, nil),
 		newLocalCmd(f),
 	)
@@ -71,6 +86,28 @@ func newRootCmd(f *factory) *cobra.Command {
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	return root
+}
+
+// annotationChanges marks the commands that write to the cluster.
+const annotationChanges = "rcluster/changes"
+
+// annotationOperation marks the commands that move slots or nodes: one
+// such run at a time per cluster.
+const annotationOperation = "rcluster/operation"
+
+// operation marks cmd as a changing command that must run alone.
+func operation(cmd *cobra.Command) *cobra.Command {
+	changing(cmd).Annotations[annotationOperation] = "true"
+	return cmd
+}
+
+// changing marks cmd as a command that writes to the cluster.
+func changing(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[annotationChanges] = "true"
+	return cmd
 }
 
 // redisCLIFlagNames maps redis-cli's option names onto rcluster's:
@@ -95,4 +132,14 @@ type factory struct {
 	NewDialer func(node.Options) node.Dialer
 	global    globalOptions
 	text      bytes.Buffer // redis-cli's text, kept aside with -o json
+	// signal is the first SIGINT or SIGTERM received, if any.
+	signal atomic.Pointer[os.Signal]
+	// entry is the node address the command was given, and changes tells
+	// that the command writes to the cluster: a run stopped at once names
+	// the fix to run.
+	entry   atomic.Pointer[string]
+	changes atomic.Bool
+	// operation names the connections of a command that moves slots or
+	// nodes, so that other runs see it (manager.OperationName).
+	operation string
 }

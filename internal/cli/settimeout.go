@@ -15,7 +15,11 @@ type setTimeoutOptions struct {
 	addr    manager.Address
 	timeout int64 // milliseconds
 	dryRun  bool
+	force   bool
 }
+
+// maxNodeTimeout is the longest node timeout set without --force: one day.
+const maxNodeTimeout = 24 * 60 * 60 * 1000
 
 func newSetTimeoutCmd(f *factory, runF func(context.Context, *setTimeoutOptions) error) *cobra.Command {
 	o := &setTimeoutOptions{}
@@ -24,13 +28,15 @@ func newSetTimeoutCmd(f *factory, runF func(context.Context, *setTimeoutOptions)
 		Short: "Set cluster-node-timeout on every node (redis-cli --cluster set-timeout)",
 		Long: `Load the cluster through the given node, then on every node (all at once,
 reported in node order) set cluster-node-timeout with CONFIG SET and save it
-in the node's config file with CONFIG REWRITE. Same output and exit status as
-redis-cli --cluster set-timeout; timeouts under 100 ms are refused. With
--o json, stdout is one document saying how it went on each node.
+in the node's config file with CONFIG REWRITE. Same output as redis-cli
+--cluster set-timeout; timeouts under 100 ms are refused, and over a day
+without --force. With -o json, stdout is one document saying how it went on
+each node.
 
 EXIT STATUS
-  0  the cluster was loaded (even if some nodes failed: they are reported)
-  1  the timeout was refused or the cluster could not be loaded`,
+  0  every node took the new timeout
+  1  the timeout was refused, the cluster could not be loaded, or a node
+     did not take the timeout (redis-cli exits 0 then)`,
 		Example: `  rcluster set-timeout 127.0.0.1:7000 5000`,
 		Args:    f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,6 +56,9 @@ EXIT STATUS
 				fmt.Fprint(f.IO.ErrOut, "Setting a node timeout of less than 100 milliseconds is a bad idea.\n")
 				return &exitError{ExitFailure}
 			}
+			if ms > maxNodeTimeout && !o.force {
+				return f.refuse(fmt.Sprintf("A node timeout of %d ms is over a day: failures would go undetected that long. Add --force to set it anyway.", ms))
+			}
 			o.timeout = ms
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -58,6 +67,7 @@ EXIT STATUS
 		},
 	}
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "load the cluster and print what would be set; change nothing")
+	cmd.Flags().BoolVar(&o.force, "force", false, "set a node timeout of more than a day")
 	return cmd
 }
 
@@ -81,6 +91,13 @@ func runSetTimeout(ctx context.Context, f *factory, o *setTimeoutOptions) error 
 			doc.Nodes = append(doc.Nodes, r)
 		}
 		report.WriteJSON(f.IO.Out, doc)
+	}
+	// redis-cli exits 0 whatever the nodes answered; a node left with the
+	// old timeout is a failure worth an exit code.
+	for _, err := range errs {
+		if err != nil {
+			return manager.ErrReported
+		}
 	}
 	return nil
 }

@@ -72,8 +72,17 @@ func TestSetTimeoutWithoutConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	opsWaitJoined(t, addrs)
+	// The same text as redis-cli, but exit 1 where redis-cli exits 0: no
+	// node kept the timeout across a restart.
 	for _, term := range []string{"dumb", "xterm-256color"} {
-		got := bothTools(t, term, nil, "set-timeout", addrs[0], "2500")
+		args := []string{"set-timeout", addrs[0], "2500"}
+		want := runRedisCLI(t, "", term, nil, args...)
+		got := runRCluster(t, "", term, nil, args...)
+		if want.code != 0 || got.code != 1 {
+			t.Errorf("exit %d (redis-cli %d), want 1 (redis-cli 0)", got.code, want.code)
+		}
+		got.code = want.code
+		sameAsRedisCLI(t, "set-timeout (TERM="+term+")", got, want)
 		if !strings.Contains(got.stdout, "ERR The server is running without a config file") {
 			t.Errorf("no CONFIG REWRITE error reported:\n%s", got.stdout)
 		}

@@ -24,7 +24,13 @@ func parseURI(uri string) (uriAuth, error) {
 	} else if rest, ok = cutPrefixFold(uri, "redis://"); !ok {
 		return a, errors.New("Invalid URI scheme")
 	}
-	info, _, found := strings.Cut(rest, "@")
+	info, server, found := strings.Cut(rest, "@")
+	if !found {
+		info, server = "", rest
+	}
+	if err := checkURIServer(server); err != nil {
+		return a, err
+	}
 	if !found {
 		return a, nil
 	}
@@ -37,6 +43,29 @@ func parseURI(uri string) (uriAuth, error) {
 	}
 	a.pass, err = percentDecode(info)
 	return a, err
+}
+
+// checkURIServer refuses a port or database that is not a number in
+// "host[:port][/db]". redis-cli reads them with atoi ("notaport" is port 0);
+// rcluster uses neither, but a mistyped URI is worth saying.
+func checkURIServer(s string) error {
+	s, db, hasDB := strings.Cut(s, "/")
+	if hasDB && db != "" {
+		if _, err := strconv.ParseUint(db, 10, 32); err != nil {
+			return errors.New("Invalid URI database " + db + ": it must be a number")
+		}
+	}
+	if strings.HasPrefix(s, "[") { // [IPv6]:port
+		if _, rest, ok := strings.Cut(s, "]"); ok {
+			s = "x" + rest
+		}
+	}
+	if _, port, ok := strings.Cut(s, ":"); ok {
+		if _, ok := parsePort(port); !ok {
+			return errors.New("Invalid URI port " + port + ": it must be a number from 1 to 65535")
+		}
+	}
+	return nil
 }
 
 func cutPrefixFold(s, prefix string) (string, bool) {

@@ -31,8 +31,13 @@ type Auth struct {
 type Options struct {
 	Auth           Auth
 	ConnectTimeout time.Duration // 0: 10s
-	ReadTimeout    time.Duration // 0: 5 minutes (MIGRATE of big keys can be slow)
-	PoolSize       int           // 0: 4
+	// ReplyTimeout bounds the wait for every reply (0: DefaultReplyTimeout).
+	// A MIGRATE waits for its own timeout argument on top of it.
+	ReplyTimeout time.Duration
+	PoolSize     int // 0: 4
+	// ClientName, when set, names every connection (CLIENT SETNAME), so
+	// that other clients can see who is connected (see OperationName).
+	ClientName string
 	// TLS, when set, wraps every connection in TLS (redis-cli's --tls).
 	TLS *tls.Config
 	// TLSErr, when set, is the *TLSError every connection fails with: the
@@ -80,8 +85,8 @@ func NewDialer(o Options) Dialer {
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
 	}
-	if o.ReadTimeout == 0 {
-		o.ReadTimeout = 5 * time.Minute
+	if o.ReplyTimeout <= 0 {
+		o.ReplyTimeout = DefaultReplyTimeout
 	}
 	if o.PoolSize == 0 {
 		o.PoolSize = 4
@@ -94,38 +99,64 @@ func NewDialer(o Options) Dialer {
 			MaxRetries:      -1,
 			DialerRetries:   1, // one dial, as redis-cli: a refused node is reported at once
 			DialTimeout:     o.ConnectTimeout,
-			ReadTimeout:     o.ReadTimeout,
-			WriteTimeout:    o.ReadTimeout,
-			PoolSize:        o.PoolSize,
-			MinIdleConns:    0,
+			// No fixed socket timeout: every call's context carries its
+			// deadline (see client.bounded), so MIGRATE can wait longer
+			// than an admin command.
+			ReadTimeout:           -1,
+			WriteTimeout:          -1,
+			ContextTimeoutEnabled: true,
+			PoolSize:              o.PoolSize,
+			MinIdleConns:          0,
 			Dialer: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return DialConn(ctx, o, host, port)
 			},
 			OnConnect: func(ctx context.Context, cn *redis.Conn) error {
-				if o.Auth.Password == "" {
-					return nil
+				if o.Auth.Password != "" {
+					args := []any{"AUTH"}
+					if o.Auth.User != "" {
+						args = append(args, o.Auth.User)
+					}
+					args = append(args, o.Auth.Password)
+					if err := cn.Do(ctx, args...).Err(); err != nil {
+						var re redis.Error
+						if !errors.As(err, &re) { // an I/O error, not a refusal
+							return err
+						}
+						return &AuthError{Msg: err.Error()}
+					}
 				}
-				args := []any{"AUTH"}
-				if o.Auth.User != "" {
-					args = append(args, o.Auth.User)
-				}
-				args = append(args, o.Auth.Password)
-				if err := cn.Do(ctx, args...).Err(); err != nil {
+				if o.ClientName != "" {
+					// A node that refuses it (an ACL without CLIENT) only
+					// loses the marker: nothing depends on it but the
+					// warning to other runs.
 					var re redis.Error
-					if !errors.As(err, &re) { // an I/O error, not a refusal
+					if err := cn.Do(ctx, "CLIENT", "SETNAME", o.ClientName).Err(); err != nil && !errors.As(err, &re) {
 						return err
 					}
-					return &AuthError{Msg: err.Error()}
 				}
 				return nil
 			},
 		})
-		cl := &client{c: c}
+		cl := &client{c: c, replyTimeout: o.ReplyTimeout}
 		// Open the first connection now, so that connection and AUTH failures
-		// are reported where redis-cli reports them: when connecting.
-		cn := c.Conn()
-		defer cn.Close()
-		if err := classify(cn.Ping(ctx).Err()); err != nil {
+		// are reported where redis-cli reports them: when connecting. A node
+		// that accepts the connection but never answers (stopped, hung) is
+		// reported as a connection that timed out, within the connect timeout.
+		pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+		defer cancel()
+		var pingErr error
+		if err := cl.bounded(pingCtx, 0, func(ctx context.Context) {
+			cn := c.Conn()
+			defer cn.Close()
+			pingErr = cn.Ping(ctx).Err()
+		}); err != nil {
+			c.Close()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &ConnectError{Reason: "Connection timed out", Err: err}
+		}
+		if err := classify(pingErr); err != nil {
 			var re *ReplyError
 			if !errors.As(err, &re) { // a NOAUTH reply is INFO's business
 				c.Close()
@@ -144,10 +175,68 @@ func (silentLogger) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(silentLogger{}) }
 
-type client struct{ c *redis.Client }
+// DefaultReplyTimeout is how long a node may take to answer a command
+// (MIGRATE excepted: see Options.ReplyTimeout).
+const DefaultReplyTimeout = 10 * time.Second
+
+// ErrNoReply means a node did not answer within the reply timeout: it is
+// hung, stopped, or too slow to be waited for.
+var ErrNoReply = errors.New("no reply in time")
+
+type client struct {
+	c            *redis.Client
+	replyTimeout time.Duration
+}
+
+// bounded runs call with a deadline of the reply timeout plus extra, and
+// returns as soon as ctx is cancelled even if the node never answers (the
+// call itself then ends at its deadline, in the background). call must
+// only write its results once bounded has returned nil.
+func (cl *client) bounded(ctx context.Context, extra time.Duration, call func(context.Context)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, cl.replyTimeout+extra)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer cancel()
+		call(callCtx)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// migrateWait is how long the server itself may take to run cmds: the sum
+// of their MIGRATE timeouts (the fifth argument, in milliseconds).
+func migrateWait(cmds ...[]any) time.Duration {
+	var d time.Duration
+	for _, args := range cmds {
+		if len(args) < 5 {
+			continue
+		}
+		if name, ok := args[0].(string); !ok || !strings.EqualFold(name, "MIGRATE") {
+			continue
+		}
+		if ms, err := strconv.Atoi(fmt.Sprint(args[4])); err == nil && ms > 0 {
+			d += time.Duration(ms) * time.Millisecond
+		}
+	}
+	return d
+}
 
 func (cl *client) Do(ctx context.Context, args ...any) (any, error) {
-	v, err := cl.c.Do(ctx, args...).Result()
+	var v any
+	var err error
+	if berr := cl.bounded(ctx, migrateWait(args), func(ctx context.Context) {
+		v, err = cl.c.Do(ctx, args...).Result()
+	}); berr != nil {
+		return nil, berr
+	}
 	if err == redis.Nil {
 		return nil, nil
 	}
@@ -174,6 +263,8 @@ func classify(err error) error {
 		return ae
 	case errors.As(err, &re):
 		return &ReplyError{Msg: re.Error()}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("%w (%w)", ErrNoReply, err)
 	}
 	return err
 }
@@ -250,13 +341,20 @@ func Pipeline(ctx context.Context, c Client, cmds [][]any) []Result {
 }
 
 func (cl *client) Pipeline(ctx context.Context, cmds [][]any) []Result {
-	pipe := cl.c.Pipeline()
-	res := make([]*redis.Cmd, len(cmds))
-	for i, cmd := range cmds {
-		res[i] = pipe.Do(ctx, cmd...)
-	}
-	_, _ = pipe.Exec(ctx)
 	out := make([]Result, len(cmds))
+	res := make([]*redis.Cmd, len(cmds))
+	if err := cl.bounded(ctx, migrateWait(cmds...), func(ctx context.Context) {
+		pipe := cl.c.Pipeline()
+		for i, cmd := range cmds {
+			res[i] = pipe.Do(ctx, cmd...)
+		}
+		_, _ = pipe.Exec(ctx)
+	}); err != nil {
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
 	for i, r := range res {
 		v, err := r.Result()
 		if err == redis.Nil {
@@ -279,12 +377,17 @@ func Transaction(ctx context.Context, c Client, cmds [][]any) ([]Result, error) 
 }
 
 func (cl *client) Transaction(ctx context.Context, cmds [][]any) ([]Result, error) {
-	pipe := cl.c.TxPipeline()
 	res := make([]*redis.Cmd, len(cmds))
-	for i, cmd := range cmds {
-		res[i] = pipe.Do(ctx, cmd...)
+	var err error
+	if berr := cl.bounded(ctx, migrateWait(cmds...), func(ctx context.Context) {
+		pipe := cl.c.TxPipeline()
+		for i, cmd := range cmds {
+			res[i] = pipe.Do(ctx, cmd...)
+		}
+		_, err = pipe.Exec(ctx)
+	}); berr != nil {
+		return nil, berr
 	}
-	_, err := pipe.Exec(ctx)
 	out := make([]Result, len(cmds))
 	for i, r := range res {
 		v, e := r.Result()

@@ -282,6 +282,17 @@ func (s *Server) Stop() {
 	s.running = false
 }
 
+// Signal sends sig to the running process (SIGSTOP hangs it, SIGCONT
+// resumes it). A stopped server is left to Stop, which kills it anyway.
+func (s *Server) Signal(sig os.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		return fmt.Errorf("%s is not running", s.Addr())
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
 // Restart starts the server again with the same directory and config file
 // (its nodes.conf and append-only file are kept) and waits until it answers.
 func (s *Server) Restart() error {
