@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Conn sends one command to a node. Replies are RESP2 values (string, int64,
@@ -189,7 +190,10 @@ func (m *Mover) MigrateKeys(ctx context.Context, src, dst *Node, slot int) error
 			batches = m.cut(ctx, src, keys)
 		}
 		for _, batch := range batches {
-			if _, err := src.Conn.Do(ctx, m.migrateArgs(dst, batch, false)...); err != nil {
+			if err := retryTransient(ctx, func() error {
+				_, err := src.Conn.Do(ctx, m.migrateArgs(dst, batch, false)...)
+				return err
+			}); err != nil {
 				if err := m.handleMigrateError(ctx, src, dst, slot, batch, err); err != nil {
 					return err
 				}
@@ -252,6 +256,49 @@ func doMulti(ctx context.Context, c Conn, cmds [][]any) ([]any, []error) {
 		out[i], errs[i] = c.Do(ctx, cmd...)
 	}
 	return out, errs
+}
+
+// Transient errors: a target that is absorbing a change answers
+// CLUSTERDOWN (its view of the cluster is briefly at fail), TRYAGAIN or
+// LOADING. It refused the keys, so sending them again is safe; anything
+// else, a timeout above all (the keys may have arrived), is not retried.
+const (
+	transientTries    = 12
+	transientMaxDelay = time.Second
+)
+
+// transient reports whether err is a refusal that passes by itself,
+// whether the node itself answered it or MIGRATE passed on the target's.
+func transient(err error) bool {
+	msg, ok := replyText(err)
+	if !ok {
+		return false
+	}
+	msg = strings.TrimPrefix(msg, "ERR Target instance replied with error: ")
+	for _, p := range []string{"CLUSTERDOWN", "TRYAGAIN", "LOADING"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// retryTransient runs call until it succeeds, fails for good, or its
+// transient failures have lasted about transientTries backoffs (some 8 s).
+func retryTransient(ctx context.Context, call func() error) error {
+	delay := 20 * time.Millisecond
+	for try := 1; ; try++ {
+		err := call()
+		if err == nil || !transient(err) || try == transientTries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, transientMaxDelay)
+	}
 }
 
 // handleMigrateError is redis-cli's recovery from a failed MIGRATE: BUSYKEY

@@ -233,3 +233,41 @@ func TestStopClosesUnmovedSlots(t *testing.T) {
 		}
 	}
 }
+
+func TestTransient(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"CLUSTERDOWN The cluster is down":                                         true,
+		"ERR Target instance replied with error: CLUSTERDOWN The cluster is down": true,
+		"ERR Target instance replied with error: TRYAGAIN Multiple keys request":  true,
+		"LOADING Redis is loading the dataset in memory":                          true,
+		"BUSYKEY Target key name already exists.":                                 false,
+		"IOERR error or timeout reading to target instance":                       false,
+		"ERR Target instance replied with error: MOVED 12 127.0.0.1:7001":         false,
+	} {
+		if got := transient(replyErr(msg)); got != want {
+			t.Errorf("transient(%q) = %v, want %v", msg, got, want)
+		}
+	}
+	if transient(context.DeadlineExceeded) {
+		t.Error("a timeout is not transient: the keys may have arrived")
+	}
+}
+
+func TestRetryTransientStopsOnOtherErrors(t *testing.T) {
+	calls := 0
+	err := retryTransient(context.Background(), func() error {
+		calls++
+		if calls < 3 {
+			return replyErr("CLUSTERDOWN The cluster is down")
+		}
+		return replyErr("IOERR error or timeout reading to target instance")
+	})
+	if calls != 3 || err == nil {
+		t.Fatalf("calls %d, err %v: want 3 calls ending on the IOERR", calls, err)
+	}
+	calls = 0
+	err = retryTransient(context.Background(), func() error { calls++; return replyErr("TRYAGAIN x") })
+	if calls != transientTries || err == nil {
+		t.Fatalf("calls %d, err %v: want %d tries and the last error", calls, err, transientTries)
+	}
+}
