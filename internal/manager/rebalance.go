@@ -95,20 +95,20 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 	}
 	// Moves between disjoint pairs run at once; the output stays in plan order.
 	jobs := make([]job, len(p.Moves))
+	left := &unmoved{}
 	for i, mv := range p.Moves {
 		src, dst := involved[mv.From], involved[mv.To]
+		k := left.plan("from "+src.Addr()+" to "+dst.Addr(), mv.Slots)
 		jobs[i] = job{nodes: []*Node{src, dst}, run: func(w *Manager) error {
-			return w.rebalanceMove(ctx, src, dst, mv.Slots, o.Simulate)
+			return w.rebalanceMove(ctx, src, dst, mv.Slots, o.Simulate, func(n int) { left.moved(k, n) })
 		}}
 	}
-	if err := m.runJobs(jobs, m.Opts.Parallel); err != nil {
-		return err
-	}
-	return nil
+	return m.interruptReport(m.runJobs(jobs, m.Opts.Parallel), left)
 }
 
-// rebalanceMove moves slots from src to dst with a "#" per slot.
-func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int, simulate bool) error {
+// rebalanceMove moves slots from src to dst with a "#" per slot, telling
+// done how many moved after each batch.
+func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int, simulate bool, done func(n int)) error {
 	m.P.Plain("Moving %d slots from %s to %s\n", len(slots), src.Addr(), dst.Addr())
 	if simulate {
 		m.P.Plain("%s\n", strings.Repeat("#", len(slots)))
@@ -118,15 +118,16 @@ func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int
 	for len(slots) > 0 {
 		if stop() {
 			m.P.Plain("\n")
-			return m.interrupted(slots)
+			return errInterrupted
 		}
 		n := min(len(slots), slotBatch)
 		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true, sink: true},
 			func(int) { m.P.Plain("#") }, stop)
 		slots = slots[moved:]
+		done(moved)
 		if errors.Is(err, migrate.ErrStopped) {
 			m.P.Plain("\n")
-			return m.interrupted(slots)
+			return errInterrupted
 		}
 		if err != nil {
 			text := migrate.Text(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
@@ -146,6 +147,7 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	// One job per source: sources move their slots to the target at once,
 	// the output stays in plan order.
 	var jobs []job
+	left := &unmoved{}
 	moves := map[*Node][]int{}
 	for _, mv := range table {
 		moves[byID[mv.Source]] = append(moves[byID[mv.Source]], mv.Slot)
@@ -161,31 +163,31 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 		for i := range slots {
 			slots[i] = table[i].Slot
 		}
+		i := left.plan("from "+src.Addr(), slots)
 		jobs = append(jobs, job{nodes: []*Node{src}, run: func(w *Manager) error {
-			return w.reshardFrom(ctx, src, target, slots)
+			return w.reshardFrom(ctx, src, target, slots, func(n int) { left.moved(i, n) })
 		}})
 		table = table[n:]
 	}
-	if err := m.runJobs(jobs, m.Opts.Parallel); err != nil {
-		return err
-	}
-	return nil
+	return m.interruptReport(m.runJobs(jobs, m.Opts.Parallel), left)
 }
 
 // reshardFrom moves slots from src to target in batches, printing
-// redis-cli's lines. After Ctrl-C the slot in flight is finished and no
-// other is started, so none is left open.
-func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []int) error {
+// redis-cli's lines and telling done how many moved after each batch.
+// After Ctrl-C the slot in flight is finished and no other is started, so
+// none is left open.
+func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []int, done func(n int)) error {
 	stop := func() bool { return ctx.Err() != nil }
 	for len(slots) > 0 {
 		if stop() {
-			return m.interrupted(slots)
+			return errInterrupted
 		}
 		n := min(len(slots), slotBatch)
 		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true, sink: true}, nil, stop)
 		slots = slots[moved:]
+		done(moved)
 		if errors.Is(err, migrate.ErrStopped) {
-			return m.interrupted(slots)
+			return errInterrupted
 		}
 		if err != nil {
 			if text := migrate.Text(err); text != "" {
@@ -197,11 +199,57 @@ func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []in
 	return nil
 }
 
-// interrupted reports where a move stopped after Ctrl-C: the slot in flight
-// was completed, none is left open, these were not moved.
-func (m *Manager) interrupted(left []int) error {
-	set := cluster.SlotsOf(left...)
-	m.P.Stderr("Interrupted: stopped before moving slot %d; no slot is left open.\nNot moved: %s\n", left[0], set.String())
+// errInterrupted ends a job that stopped after Ctrl-C with no slot open.
+var errInterrupted = errors.New("interrupted")
+
+// unmoved keeps the slots of each move of a plan (one per source, or per
+// source and target) that have not moved yet, for the report of a run
+// stopped by Ctrl-C: every move is listed, also those that never started.
+type unmoved struct {
+	mu     sync.Mutex
+	labels []string
+	left   [][]int
+}
+
+// plan records a move's slots, in the order they move, and returns its index.
+func (u *unmoved) plan(label string, slots []int) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.labels = append(u.labels, label)
+	u.left = append(u.left, slots)
+	return len(u.left) - 1
+}
+
+// moved records that the next n slots of move i moved.
+func (u *unmoved) moved(i, n int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.left[i] = u.left[i][n:]
+}
+
+// interruptReport turns a run stopped by Ctrl-C into its report on stderr
+// (the progress bar cleared first): the slot in flight was completed, none
+// is left open, and, a line per move, the slots not moved. Other errors
+// pass through.
+func (m *Manager) interruptReport(err error, u *unmoved) error {
+	if !errors.Is(err, errInterrupted) {
+		return err
+	}
+	m.Progress.Done()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	first := true
+	for i, left := range u.left {
+		if len(left) == 0 {
+			continue
+		}
+		if first {
+			m.P.Stderr("Interrupted: stopped before moving slot %d; no slot is left open.\n", left[0])
+			first = false
+		}
+		set := cluster.SlotsOf(left...)
+		m.P.Stderr("Not moved %s: %s\n", u.labels[i], set.String())
+	}
 	return ErrReported
 }
 

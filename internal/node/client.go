@@ -212,17 +212,18 @@ func (cl *client) bounded(ctx context.Context, extra time.Duration, call func(co
 }
 
 // migrateWait is how long the server itself may take to run cmds: the sum
-// of their MIGRATE timeouts (the fifth argument, in milliseconds).
+// of their MIGRATE timeouts ("MIGRATE host port key db timeout ...", in
+// milliseconds).
 func migrateWait(cmds ...[]any) time.Duration {
 	var d time.Duration
 	for _, args := range cmds {
-		if len(args) < 5 {
+		if len(args) < 6 {
 			continue
 		}
 		if name, ok := args[0].(string); !ok || !strings.EqualFold(name, "MIGRATE") {
 			continue
 		}
-		if ms, err := strconv.Atoi(fmt.Sprint(args[4])); err == nil && ms > 0 {
+		if ms, err := strconv.Atoi(fmt.Sprint(args[5])); err == nil && ms > 0 {
 			d += time.Duration(ms) * time.Millisecond
 		}
 	}
