@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +19,14 @@ import (
 	"github.com/rcluster/rcluster/internal/manager"
 )
 
-// defaultLocalDir is where `rcluster local` keeps its nodes by default.
-const defaultLocalDir = ".rcluster-local"
+// Defaults of `rcluster local up`: where it keeps its nodes, how many, on
+// which address and ports.
+const (
+	defaultLocalDir   = ".rcluster-local"
+	defaultLocalNodes = 6
+	defaultLocalPort  = 7000
+	defaultLocalHost  = "127.0.0.1"
+)
 
 type localOptions struct {
 	dir      string
@@ -26,6 +34,7 @@ type localOptions struct {
 	replicas int
 	port     int
 	host     string
+	keepData bool
 }
 
 func newLocalCmd(f *factory) *cobra.Command {
@@ -37,14 +46,16 @@ func newLocalCmd(f *factory) *cobra.Command {
 this machine, for trying rcluster, for development and for tests.
 
 "local up" starts the nodes in DIR (one directory per port, with its
-redis.conf, nodes.conf, pid file and log) and creates the cluster on them
-exactly as "rcluster create --yes" does. DIR/local.json records what was
-started; "local down" stops exactly those processes and "local status"
-shows them and checks the cluster.`,
+redis.conf, nodes.conf, dump.rdb, pid file and log) and creates the cluster
+on them exactly as "rcluster create --yes" does. DIR/local.json records what
+was started; "local down" stops exactly those processes and "local status"
+shows them and checks the cluster. "local down" keeps the nodes' data: "local
+up" starts a fresh cluster, "local up --keep-data" the stopped one again.`,
 		Example: `  rcluster local up
   rcluster local up --nodes 9 --replicas 2 --port 40001 --dir /tmp/c1
   rcluster local status
-  rcluster local down`,
+  rcluster local down
+  rcluster local up --keep-data`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return &usageError{fmt.Sprintf("unknown command %q for \"rcluster local\"", args[0])}
@@ -65,7 +76,13 @@ func newLocalUpCmd(f *factory, o *localOptions) *cobra.Command {
 		Long: `Start N cluster-enabled redis-server processes listening on IP, ports BASE to
 BASE+N-1 (cluster bus ports 10000 higher), each in DIR/PORT, then create a
 cluster with R replicas per master on them as "rcluster create --yes" does,
-and print how to reach it.
+and print how to reach it. The nodes start empty: the nodes.conf and data
+files an earlier run left in DIR/PORT are removed.
+
+With --keep-data the nodes start from them instead: the cluster "local down"
+stopped comes back with its keys (give the --port, --nodes and --host it
+had; "local down" prints the command). A DIR with no such data gets a fresh
+cluster.
 
 Nothing is started when redis-server is missing, when a port or bus port is
 in use, or when DIR already has a running local cluster. With -a/--pass (or
@@ -76,14 +93,16 @@ EXIT STATUS
   1  nothing could be started, or the cluster could not be created (the
      nodes then keep running: "rcluster local down" stops them)`,
 		Example: `  rcluster local up
-  rcluster local up --nodes 3 --replicas 0 --port 40001 --dir /tmp/c1`,
+  rcluster local up --nodes 3 --replicas 0 --port 40001 --dir /tmp/c1
+  rcluster local up --keep-data`,
 		Args: localNoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLocalUp(cmd.Context(), f, o) },
 	}
-	cmd.Flags().IntVar(&o.nodes, "nodes", 6, "number of redis-server nodes")
+	cmd.Flags().IntVar(&o.nodes, "nodes", defaultLocalNodes, "number of redis-server nodes")
 	cmd.Flags().IntVar(&o.replicas, "replicas", 1, "replicas per master")
-	cmd.Flags().IntVar(&o.port, "port", 7000, "port of the first node; node i listens on BASE+i")
-	cmd.Flags().StringVar(&o.host, "host", "127.0.0.1", "IP address the nodes listen on")
+	cmd.Flags().IntVar(&o.port, "port", defaultLocalPort, "port of the first node; node i listens on BASE+i")
+	cmd.Flags().StringVar(&o.host, "host", defaultLocalHost, "IP address the nodes listen on")
+	cmd.Flags().BoolVar(&o.keepData, "keep-data", false, "start the nodes with the cluster config and keys of the last run instead of empty")
 	return cmd
 }
 
@@ -93,9 +112,14 @@ func newLocalDownCmd(f *factory, o *localOptions) *cobra.Command {
 		Short: "Stop the nodes started by local up",
 		Long: `Stop the redis-server processes recorded in DIR/local.json, after checking
 that each pid is still a redis-server of that node (its working directory or
-its command line), and remove DIR/local.json. Node directories, configs and
-logs are left in place; a process that is not the recorded node's is left
-alone.
+its command line), and remove DIR/local.json. A process that is not the
+recorded node's is left alone. "Stopped" is printed once the process has
+exited (SIGTERM, then SIGKILL after 10 seconds).
+
+Node directories, configs, logs and data (nodes.conf, dump.rdb) are left in
+place: "local down" prints the command that starts the same cluster again
+with its keys and the one that wipes the data. A plain "local up" starts a
+fresh, empty cluster.
 
 EXIT STATUS
   0  every recorded node is stopped (or there was no local cluster)
@@ -142,10 +166,32 @@ func (o *localOptions) dirFlag() string {
 	if o.dir == defaultLocalDir {
 		return ""
 	}
-	if strings.ContainsAny(o.dir, " \t'\"$\\") {
-		return " --dir " + strconv.Quote(o.dir)
+	return " --dir " + shellArg(o.dir)
+}
+
+// upFlags returns the flags of `local up` that start nodes of host on ports
+// base to base+n-1 in o's directory, leaving out the defaults.
+func (o *localOptions) upFlags(host string, base, n int) string {
+	flags := o.dirFlag()
+	if base != defaultLocalPort {
+		flags += " --port " + strconv.Itoa(base)
 	}
-	return " --dir " + o.dir
+	if n != defaultLocalNodes {
+		flags += " --nodes " + strconv.Itoa(n)
+	}
+	if host != defaultLocalHost {
+		flags += " --host " + host
+	}
+	return flags
+}
+
+// shellArg writes a path for a command line printed as a hint: quoted when
+// a shell would split or expand it.
+func shellArg(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t'\"$\\*?;&|<>()`~{}[]#") {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // localFail prints a message on stderr and returns exit status 1.
@@ -184,8 +230,11 @@ func runLocalUp(ctx context.Context, f *factory, o *localOptions) error {
 	if st, err := local.LoadState(dir); err == nil {
 		for _, n := range st.Nodes {
 			if local.Check(n) == local.Ours {
+				other := &localOptions{dir: o.dir + "-2"}
 				return f.localFail("A local cluster is already running in %s (%s is up).\n"+
-					"See it with: rcluster local status%s\nStop it with: rcluster local down%s\n", dir, n.Addr(), o.dirFlag(), o.dirFlag())
+					"See it with: rcluster local status%s\nStop it with: rcluster local down%s\n"+
+					"Or start another one beside it, in another directory and on other ports: rcluster local up%s --port %d\n",
+					dir, n.Addr(), o.dirFlag(), o.dirFlag(), other.dirFlag(), st.Nodes[len(st.Nodes)-1].Port+1)
 			}
 		}
 	}
@@ -193,6 +242,28 @@ func runLocalUp(ctx context.Context, f *factory, o *localOptions) error {
 	for i := range ports {
 		ports[i] = o.port + i
 	}
+	keep := false
+	if o.keepData {
+		var with, without []string
+		for _, p := range ports {
+			if local.HasClusterConfig(filepath.Join(dir, strconv.Itoa(p))) {
+				with = append(with, strconv.Itoa(p))
+			} else {
+				without = append(without, strconv.Itoa(p))
+			}
+		}
+		switch {
+		case len(with) == 0:
+			fmt.Fprintf(f.IO.Out, "No data of an earlier cluster on ports %d-%d in %s: starting a fresh cluster.\n", o.port, ports[len(ports)-1], dir)
+		case len(without) > 0:
+			return f.localFail("Nothing was started: in %s, the nodes of ports %s have the data of an earlier cluster but those of ports %s do not.\n"+
+				"Give the --port and --nodes of the stopped cluster (\"rcluster local down\" printed them), or start a fresh cluster without --keep-data (it wipes the data).\n",
+				dir, strings.Join(with, ", "), strings.Join(without, ", "))
+		default:
+			keep = true
+		}
+	}
+
 	if busy := local.BusyPorts(o.host, ports); len(busy) > 0 {
 		var list []string
 		for _, b := range busy {
@@ -208,7 +279,7 @@ func runLocalUp(ctx context.Context, f *factory, o *localOptions) error {
 
 	last := ports[len(ports)-1]
 	fmt.Fprintf(f.IO.Out, "Starting %d redis-server nodes on %s ports %d-%d in %s\n", o.nodes, o.host, o.port, last, dir)
-	st, err := local.StartAll(ctx, local.UpOptions{Server: server, Dir: dir, Host: o.host, Ports: ports, Password: f.global.pass})
+	st, err := local.StartAll(ctx, local.UpOptions{Server: server, Dir: dir, Host: o.host, Ports: ports, Password: f.global.pass, KeepData: keep})
 	if errors.Is(err, local.ErrRunning) {
 		return f.localFail("A local cluster is already running in %s.\n", dir)
 	}
@@ -220,19 +291,40 @@ func runLocalUp(ctx context.Context, f *factory, o *localOptions) error {
 	for i, n := range st.Nodes {
 		addrs[i] = manager.Address{Host: n.Host, Port: n.Port}
 	}
+	first := st.Nodes[0]
 	m := f.manager(manager.Options{})
-	if err := m.Create(ctx, addrs, manager.CreateOptions{Replicas: o.replicas, JoinTimeout: 2 * time.Minute}); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "The cluster was not created; the nodes keep running. Stop them with: rcluster local down%s\n", o.dirFlag())
-		return err
+	defer m.Close()
+	if keep {
+		// The nodes know each other from their nodes.conf: the cluster is
+		// up once they have found each other again.
+		err := m.Load(ctx, first.Host, first.Port)
+		if err == nil {
+			err = m.WaitSettled(ctx, time.Now().Add(time.Minute))
+		}
+		if err != nil {
+			fmt.Fprintf(f.IO.ErrOut, "The cluster kept in %s did not come back; the nodes keep running. Stop them with: rcluster local down%s\n"+
+				"Then start a fresh cluster with: rcluster local up%s\n", dir, o.dirFlag(), o.upFlags(o.host, o.port, o.nodes))
+			return err
+		}
+		// What came back, as "rcluster check" shows it (keys included).
+		if err := runCheck(ctx, f, &checkOptions{addr: manager.Address{Host: first.Host, Port: first.Port}}); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "\nThe local cluster kept in %s is up again on %s ports %d-%d: %d nodes.\n",
+			dir, o.host, o.port, last, len(st.Nodes))
+	} else {
+		if err := m.Create(ctx, addrs, manager.CreateOptions{Replicas: o.replicas, JoinTimeout: 2 * time.Minute}); err != nil {
+			fmt.Fprintf(f.IO.ErrOut, "The cluster was not created; the nodes keep running. Stop them with: rcluster local down%s\n", o.dirFlag())
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "\nThe local cluster is up on %s ports %d-%d: %d nodes, %d replica(s) per master.\n",
+			o.host, o.port, last, len(st.Nodes), o.replicas)
 	}
 
-	first := st.Nodes[0]
 	cliHost := ""
 	if o.host != "127.0.0.1" {
 		cliHost = " -h " + o.host
 	}
-	fmt.Fprintf(f.IO.Out, "\nThe local cluster is up on %s ports %d-%d: %d nodes, %d replica(s) per master.\n",
-		o.host, o.port, last, len(st.Nodes), o.replicas)
 	fmt.Fprintf(f.IO.Out, "  rcluster check %s\n", first.Addr())
 	fmt.Fprintf(f.IO.Out, "  redis-cli -c%s -p %d\n", cliHost, first.Port)
 	fmt.Fprintf(f.IO.Out, "  rcluster local status%s\n", o.dirFlag())
@@ -288,7 +380,32 @@ func runLocalDown(f *factory, o *localOptions) error {
 		return f.localFail("%v\n", err)
 	}
 	fmt.Fprintf(f.IO.Out, "The local cluster in %s is down.\n", st.Dir)
+	f.printKeptData(o, st)
 	return nil
+}
+
+// printKeptData tells where the stopped nodes' data is, how to start the
+// same cluster again and how to wipe it.
+func (f *factory) printKeptData(o *localOptions, st *local.State) {
+	if len(st.Nodes) == 0 {
+		return
+	}
+	first := st.Nodes[0]
+	// rm -rf DIR only when DIR holds nothing but the nodes' directories.
+	var nodeDirs []string
+	for _, n := range st.Nodes {
+		nodeDirs = append(nodeDirs, shellArg(n.Dir))
+	}
+	wipe := nodeDirs
+	if entries, err := os.ReadDir(st.Dir); err == nil && !slices.ContainsFunc(entries, func(e os.DirEntry) bool {
+		return !slices.Contains(nodeDirs, shellArg(filepath.Join(st.Dir, e.Name())))
+	}) {
+		wipe = []string{shellArg(st.Dir)}
+	}
+	fmt.Fprintf(f.IO.Out, "The nodes' data (nodes.conf, dump.rdb) is kept in %s.\n", st.Dir)
+	fmt.Fprintf(f.IO.Out, "  Start this cluster again, with its keys: rcluster local up --keep-data%s\n", o.upFlags(first.Host, first.Port, len(st.Nodes)))
+	fmt.Fprintf(f.IO.Out, "  Start a fresh, empty one (wipes the data): rcluster local up%s\n", o.upFlags(first.Host, first.Port, len(st.Nodes)))
+	fmt.Fprintf(f.IO.Out, "  Wipe it now: rm -rf %s\n", strings.Join(wipe, " "))
 }
 
 func runLocalStatus(ctx context.Context, f *factory, o *localOptions) error {

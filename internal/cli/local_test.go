@@ -135,8 +135,12 @@ func TestLocalUpStatusDown(t *testing.T) {
 	// A second up on the same directory starts nothing.
 	other := freeLocalBase(t, 6)
 	out, errOut, code = runCLI(t, "local", "up", "--dir", dir, "--port", strconv.Itoa(other))
-	if code != 1 || !strings.HasPrefix(errOut, "A local cluster is already running in "+dir) || out != "" {
-		t.Errorf("second local up: exit %d, stdout %q, stderr %q", code, out, errOut)
+	wantRunning := fmt.Sprintf("A local cluster is already running in %s (127.0.0.1:%d is up).\n"+
+		"See it with: rcluster local status --dir %s\nStop it with: rcluster local down --dir %s\n"+
+		"Or start another one beside it, in another directory and on other ports: rcluster local up --dir %s-2 --port %d\n",
+		dir, base, dir, dir, dir, base+6)
+	if code != 1 || errOut != wantRunning || out != "" {
+		t.Errorf("second local up: exit %d, stdout %q, stderr %q\nwant stderr %q", code, out, errOut, wantRunning)
 	}
 	if local.CanListen("127.0.0.1", other) == false {
 		t.Errorf("second local up left something on port %d", other)
@@ -151,6 +155,10 @@ func TestLocalUpStatusDown(t *testing.T) {
 		fmt.Fprintf(&want, "Stopped %s (pid %d).\n", n.Addr(), n.Pid)
 	}
 	fmt.Fprintf(&want, "The local cluster in %s is down.\n", dir)
+	fmt.Fprintf(&want, "The nodes' data (nodes.conf, dump.rdb) is kept in %s.\n", dir)
+	fmt.Fprintf(&want, "  Start this cluster again, with its keys: rcluster local up --keep-data --dir %s --port %d\n", dir, base)
+	fmt.Fprintf(&want, "  Start a fresh, empty one (wipes the data): rcluster local up --dir %s --port %d\n", dir, base)
+	fmt.Fprintf(&want, "  Wipe it now: rm -rf %s\n", dir)
 	if out != want.String() {
 		t.Errorf("local down:\n%s\nwant:\n%s", out, want.String())
 	}
@@ -178,10 +186,46 @@ func TestLocalUpStatusDown(t *testing.T) {
 		t.Errorf("second down: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 
-	// The same directory can be used again: the old nodes.conf files are reset.
-	out, errOut, code = runCLI(t, "local", "up", "--dir", dir, "--port", portArg, "--nodes", "3", "--replicas", "0")
+	// --keep-data brings the stopped cluster back with its key.
+	out, errOut, code = runCLI(t, "local", "up", "--dir", dir, "--port", portArg, "--keep-data")
+	if code != 0 {
+		t.Fatalf("local up --keep-data: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"[OK] 1 keys in 3 masters.\n", "[OK] All 16384 slots covered.\n",
+		fmt.Sprintf("\nThe local cluster kept in %s is up again on 127.0.0.1 ports %d-%d: 6 nodes.\n", dir, base, base+5)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("local up --keep-data lacks %q:\n%s", want, out)
+		}
+	}
+	if got := localRedisCLI(t, base, "-c", "get", "greeting"); strings.TrimSpace(got) != "hello" {
+		t.Errorf("GET greeting after --keep-data: %q", got)
+	}
+	if _, _, code = runCLI(t, "local", "down", "--dir", dir); code != 0 {
+		t.Fatalf("down after --keep-data: exit %d", code)
+	}
+
+	// --keep-data on other ports than the kept data's changes nothing.
+	out, errOut, code = runCLI(t, "local", "up", "--dir", dir, "--port", strconv.Itoa(base+3), "--keep-data")
+	wantMixed := fmt.Sprintf("Nothing was started: in %s, the nodes of ports %d, %d, %d have the data of an earlier cluster but those of ports %d, %d, %d do not.\n"+
+		"Give the --port and --nodes of the stopped cluster (\"rcluster local down\" printed them), or start a fresh cluster without --keep-data (it wipes the data).\n",
+		dir, base+3, base+4, base+5, base+6, base+7, base+8)
+	if code != 1 || out != "" || errOut != wantMixed {
+		t.Errorf("local up --keep-data on other ports: exit %d, stdout %q\nstderr %q\nwant   %q", code, out, errOut, wantMixed)
+	}
+	if _, err := os.Stat(local.StatePath(dir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("state file after a refused up: %v", err)
+	}
+
+	// Without --keep-data the same directory and ports give a fresh, empty
+	// cluster although its nodes held a key (issue 15).
+	out, errOut, code = runCLI(t, "local", "up", "--dir", dir, "--port", portArg)
 	if code != 0 {
 		t.Fatalf("local up again: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for port := base; port < base+6; port++ {
+		if got := localRedisCLI(t, port, "dbsize"); strings.TrimSpace(got) != "0" {
+			t.Errorf("node %d has %s keys after a fresh up", port, strings.TrimSpace(got))
+		}
 	}
 	if _, _, code = runCLI(t, "local", "down", "--dir", dir); code != 0 {
 		t.Errorf("final down: exit %d", code)
@@ -252,10 +296,19 @@ func TestLocalDownLeavesOtherProcesses(t *testing.T) {
 	if err := st.Save(); err != nil {
 		t.Fatal(err)
 	}
+	// A file of the user's in DIR: the wipe command names the node directories.
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, errOut, code := runCLI(t, "local", "down", "--dir", dir)
 	want := fmt.Sprintf("127.0.0.1:%d: pid %d is no longer its redis-server; left alone.\n"+
 		"127.0.0.1:%d: pid %d is no longer its redis-server; left alone.\n"+
-		"The local cluster in %s is down.\n", base, sleeper.Process.Pid, base+1, serverPid, dir)
+		"The local cluster in %s is down.\n"+
+		"The nodes' data (nodes.conf, dump.rdb) is kept in %s.\n"+
+		"  Start this cluster again, with its keys: rcluster local up --keep-data --dir %s --port %d --nodes 2\n"+
+		"  Start a fresh, empty one (wipes the data): rcluster local up --dir %s --port %d --nodes 2\n"+
+		"  Wipe it now: rm -rf %s/%d %s/%d\n",
+		base, sleeper.Process.Pid, base+1, serverPid, dir, dir, dir, base, dir, base, dir, base, dir, base+1)
 	if code != 0 || out != want || errOut != "" {
 		t.Errorf("down: exit %d\nstdout:\n%s\nwant:\n%s\nstderr: %q", code, out, want, errOut)
 	}

@@ -20,6 +20,9 @@ type UpOptions struct {
 	Password string
 	// StartTimeout bounds the start of each node; 0 means 15s.
 	StartTimeout time.Duration
+	// KeepData starts the nodes with the nodes.conf and data of the last
+	// run instead of empty.
+	KeepData bool
 }
 
 // ErrRunning is returned by StartAll when the directory's state file records
@@ -44,7 +47,7 @@ func StartAll(ctx context.Context, o UpOptions) (*State, error) {
 	}
 	s := &State{Dir: o.Dir, Server: o.Server, Started: time.Now().UTC().Truncate(time.Second)}
 	for _, port := range o.Ports {
-		c := Config{Host: o.Host, Port: port, Dir: filepath.Join(o.Dir, strconv.Itoa(port)), Password: o.Password}
+		c := Config{Host: o.Host, Port: port, Dir: filepath.Join(o.Dir, strconv.Itoa(port)), Password: o.Password, KeepData: o.KeepData}
 		n, err := Start(ctx, o.Server, c, timeout)
 		if n.Pid != 0 {
 			s.Nodes = append(s.Nodes, n)

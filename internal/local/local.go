@@ -3,8 +3,8 @@
 // config file, starts the daemons, records what it started in a state file
 // and stops exactly those processes again.
 //
-// Every node lives in DIR/PORT (redis.conf, nodes.conf, redis.pid,
-// redis.log); DIR/local.json records the nodes and their pids.
+// Every node lives in DIR/PORT (redis.conf, nodes.conf, dump.rdb,
+// redis.pid, redis.log); DIR/local.json records the nodes and their pids.
 package local
 
 import (
@@ -116,6 +116,9 @@ type Config struct {
 	NodeTimeoutMS int
 	// Password, if set, becomes requirepass and masterauth.
 	Password string
+	// KeepData keeps the nodes.conf and data files of an earlier run, so
+	// that the node comes back as the cluster member it was, with its keys.
+	KeepData bool
 }
 
 // File names inside a node's directory.
@@ -124,8 +127,13 @@ const (
 	NodesFile   = "nodes.conf"
 	PidFile     = "redis.pid"
 	LogFile     = "redis.log"
+	DataFile    = "dump.rdb"
 	defaultNode = 5000
 )
+
+// DataFiles are the files and directories of a node's directory that hold
+// its cluster membership and keys: a fresh start removes them.
+var DataFiles = []string{NodesFile, DataFile, "appendonly.aof", "appendonlydir"}
 
 // Text returns the redis.conf of the node.
 func (c Config) Text() string {
@@ -144,7 +152,9 @@ func (c Config) Text() string {
 		"cluster-enabled yes",
 		"cluster-config-file " + NodesFile,
 		"cluster-node-timeout " + strconv.Itoa(timeout),
-		`save ""`,
+		// A save point makes redis-server write dump.rdb when it is
+		// stopped, which `local up --keep-data` starts from.
+		"save 3600 1",
 		"appendonly no",
 	}
 	if c.Password != "" {
@@ -158,14 +168,19 @@ func (c Config) Text() string {
 func quote(s string) string { return strconv.Quote(s) }
 
 // WriteConfig creates the node's directory and writes its redis.conf; it
-// removes the nodes.conf and pid file of an earlier run so that the node
-// starts empty. It returns the config file's path.
+// removes the pid file of an earlier run and, unless c.KeepData, its
+// nodes.conf and data (DataFiles) so that the node starts empty. It returns
+// the config file's path.
 func WriteConfig(c Config) (string, error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return "", err
 	}
-	for _, name := range []string{NodesFile, PidFile} {
-		if err := os.Remove(filepath.Join(c.Dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	remove := []string{PidFile}
+	if !c.KeepData {
+		remove = append(remove, DataFiles...)
+	}
+	for _, name := range remove {
+		if err := os.RemoveAll(filepath.Join(c.Dir, name)); err != nil {
 			return "", err
 		}
 	}
@@ -178,6 +193,13 @@ func WriteConfig(c Config) (string, error) {
 		return "", err
 	}
 	return path, os.Chmod(path, perm)
+}
+
+// HasClusterConfig reports whether the node directory dir holds the
+// nodes.conf of an earlier run.
+func HasClusterConfig(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, NodesFile))
+	return err == nil && fi.Size() > 0
 }
 
 // BusyPort is a port that cannot be listened on.

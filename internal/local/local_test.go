@@ -29,7 +29,7 @@ logfile "/x/30001/redis.log"
 cluster-enabled yes
 cluster-config-file nodes.conf
 cluster-node-timeout 5000
-save ""
+save 3600 1
 appendonly no
 `
 	if got != want {
@@ -45,14 +45,25 @@ appendonly no
 
 func TestWriteConfigStartsClean(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "30001")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{NodesFile, PidFile, LogFile} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("old"), 0o644); err != nil {
+	old := func() {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, "appendonlydir"), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		for _, name := range []string{NodesFile, PidFile, LogFile, DataFile, "appendonlydir/x.aof"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte("old"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	old()
 	c := Config{Host: "127.0.0.1", Port: 30001, Dir: dir, Password: "secret"}
 	path, err := WriteConfig(c)
 	if err != nil {
@@ -65,13 +76,34 @@ func TestWriteConfigStartsClean(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("a config with a password has mode %v, want 0600", fi.Mode().Perm())
 	}
-	for _, name := range []string{NodesFile, PidFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s of the last run was not removed (%v)", name, err)
+	for _, name := range []string{NodesFile, PidFile, DataFile, "appendonlydir"} {
+		if exists(name) {
+			t.Errorf("%s of the last run was not removed", name)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, LogFile)); err != nil {
-		t.Errorf("the log was removed: %v", err)
+	if !exists(LogFile) {
+		t.Error("the log was removed")
+	}
+	if HasClusterConfig(dir) {
+		t.Error("HasClusterConfig after a fresh start")
+	}
+
+	// KeepData keeps the membership and the keys; the pid file still goes.
+	old()
+	c.KeepData = true
+	if _, err := WriteConfig(c); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{NodesFile, DataFile, "appendonlydir/x.aof", LogFile} {
+		if !exists(name) {
+			t.Errorf("KeepData removed %s", name)
+		}
+	}
+	if exists(PidFile) {
+		t.Error("KeepData kept the pid file")
+	}
+	if !HasClusterConfig(dir) {
+		t.Error("HasClusterConfig with a nodes.conf: false")
 	}
 }
 

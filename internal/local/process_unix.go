@@ -20,9 +20,13 @@ func Alive(pid int) bool {
 		return false
 	}
 	// A daemon whose parent does not reap it stays a zombie after exiting.
-	if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil {
+	// Its main thread turns zombie first, while the other threads still
+	// exit: the process (and its ports) is only gone when they are too.
+	proc := "/proc/" + strconv.Itoa(pid)
+	if b, err := os.ReadFile(proc + "/stat"); err == nil {
 		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
-			return false
+			threads, err := os.ReadDir(proc + "/task")
+			return err == nil && len(threads) > 1
 		}
 	}
 	return true
