@@ -33,7 +33,7 @@ EXIT STATUS
   0  the node was added and the cluster settled
   1  the cluster or the new node was refused, or the join failed`,
 		Example: `  rcluster add-node 127.0.0.1:7006 127.0.0.1:7000
-  rcluster add-node 127.0.0.1:7007 127.0.0.1:7000 --replica --master-id 3b1f...`,
+  rcluster add-node 127.0.0.1:7007 127.0.0.1:7000 --replica --master-id 3b1f`,
 		Args: f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -50,7 +50,7 @@ EXIT STATUS
 		},
 	}
 	cmd.Flags().BoolVar(&o.replica, "replica", false, "add the node as a replica (redis-cli's --cluster-slave)")
-	cmd.Flags().StringVar(&o.masterID, "master-id", "", "the master of the new replica (default: the one with the fewest replicas)")
+	cmd.Flags().StringVar(&o.masterID, "master-id", "", "the master of the new replica, by ID or unique prefix (default: the one with the fewest replicas)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "run every check; add nothing")
 	addSettleFlag(cmd.Flags(), &o.settle)
 	return cmd

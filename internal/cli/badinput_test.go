@@ -198,9 +198,9 @@ func TestBadInput(t *testing.T) {
 		{"rebalance/refused", G, []string{"rebalance", refused}, "", 1, "", refusedMsg, true},
 		{"rebalance/wrong-password", wrongPass, []string{"rebalance", A}, "", 1, authRefused(master), "", true},
 		{"rebalance/unknown-weight", G, []string{"rebalance", A, "--cluster-weight", unknownID + "=2"}, "", 1, "*** No such master node " + unknownID + "\n", "", true},
-		// As redis-cli: a replica's weight is taken, and plays no part.
-		{"rebalance/replica-weight", G, []string{"rebalance", A, "--cluster-weight", replicaID + "=2"}, "", 0,
-			"*** No rebalancing needed! All nodes are within the 2.00% threshold.\n", "", true},
+		// redis-cli takes a replica's weight, and it plays no part.
+		{"rebalance/replica-weight", G, []string{"rebalance", A, "--cluster-weight", replicaID + "=2"}, "", 1,
+			"*** Node " + replicaID + " (" + replica.Addr() + ") is a replica: only masters take a weight.\n", "", false},
 		// redis-cli leaves a word without "=" out of the weights, silently.
 		{"rebalance/weight-without-value", G, []string{"rebalance", A, "--cluster-weight", masterID}, "", 1, "*** invalid input " + masterID + "\n", "", false},
 		{"rebalance/threshold-not-number", G, []string{"rebalance", A, "--cluster-threshold", "x"}, "", 2, "",
@@ -332,4 +332,109 @@ func waitReplicated(t *testing.T, servers []*redistest.Server) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// Node IDs are taken whole or as a prefix that starts no other node's ID,
+// by every command that takes one. Two of the masters here have IDs that
+// start alike: their common prefix is refused, listing both, before any
+// node is changed; an unknown prefix gets each command's own message.
+func TestBadNodeIDs(t *testing.T) {
+	t.Parallel()
+	servers := redistest.Start(t, redistest.Options{Count: 4})
+	spare := servers[3]
+	// CLUSTER RESET HARD gives a node a new random ID: draw until the
+	// second node's ID starts like the first's.
+	first := nodeIDOf(t, servers[0])
+	for i := 0; nodeIDOf(t, servers[1])[0] != first[0]; i++ {
+		if i == 1000 {
+			t.Fatal("no ID starting with", first[:1])
+		}
+		if _, err := servers[1].Do("CLUSTER", "RESET", "HARD"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for nodeIDOf(t, servers[2])[0] == first[0] {
+		if _, err := servers[2].Do("CLUSTER", "RESET", "HARD"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	masters := servers[:3]
+	redistest.Create(t, masters, 0)
+	redistest.WaitStable(t, masters)
+	A := masters[0].Addr()
+	ids := []string{nodeIDOf(t, masters[0]), nodeIDOf(t, masters[1]), nodeIDOf(t, masters[2])}
+	shared := commonPrefix(ids[0], ids[1])
+	third := ids[2][:len(shared)+1] // starts only the third ID
+	unknown := ""
+	for _, c := range "0123456789abcdef" {
+		if !slices.ContainsFunc(ids, func(id string) bool { return id[0] == byte(c) }) {
+			unknown = string(c) + "0"
+			break
+		}
+	}
+	pair := []string{ids[0] + " (" + masters[0].Addr() + ")", ids[1] + " (" + masters[1].Addr() + ")"}
+	slices.Sort(pair)
+	ambiguous := "*** The node ID prefix " + shared + " is ambiguous: it starts the IDs of " + strings.Join(pair, ", ") + ". Give more of the ID.\n"
+	notKnown := func(id string) string {
+		return "*** The specified node (" + id + ") is not known or not a master, please retry.\n"
+	}
+
+	cases := []struct {
+		name    string
+		args    []string
+		code    int
+		outTail string
+		errText string
+	}{
+		{"reshard/ambiguous-to", []string{"reshard", A, "--from", third, "--to", shared, "--slots", "10", "--yes"}, 1, ambiguous, ""},
+		{"reshard/ambiguous-from", []string{"reshard", A, "--from", third + "," + shared, "--to", ids[0], "--slots", "10", "--yes"}, 1, ambiguous, ""},
+		{"reshard/unknown-to", []string{"reshard", A, "--from", third, "--to", unknown, "--slots", "10", "--yes"}, 1, notKnown(unknown), ""},
+		{"reshard/unknown-from", []string{"reshard", A, "--from", unknown, "--to", third, "--slots", "10", "--yes"}, 1, notKnown(unknown), ""},
+		{"reshard/ambiguous-answer", []string{"reshard", A, "--slots", "10"}, 1, ambiguous, ""},
+		{"reshard/prefixes", []string{"reshard", A, "--from", third, "--to", ids[0][:len(shared)+1], "--slots", "10", "--dry-run"}, 0,
+			"    Moving slot 10931 from " + ids[2] + "\n", "Dry run: nothing was changed.\n"},
+		{"del-node/ambiguous", []string{"del-node", A, shared}, 1, ambiguous, ""},
+		{"del-node/unknown", []string{"del-node", A, unknown}, 1, "[ERR] No such node ID " + unknown + "\n", ""},
+		{"del-node/prefix", []string{"del-node", A, third}, 1, "[ERR] Node " + masters[2].Addr() + " is not empty! Reshard data away and try again.\n", ""},
+		{"add-node/ambiguous-master-id", []string{"add-node", spare.Addr(), A, "--replica", "--master-id", shared}, 1, ambiguous, ""},
+		{"add-node/unknown-master-id", []string{"add-node", spare.Addr(), A, "--replica", "--master-id", unknown}, 1, "[ERR] No such master ID " + unknown + "\n", ""},
+		{"add-node/master-id-prefix", []string{"add-node", spare.Addr(), A, "--replica", "--master-id", third, "--dry-run"}, 0,
+			"", "Dry run: nothing was changed.\n"},
+		{"rebalance/ambiguous-weight", []string{"rebalance", A, "--weight", shared + "=2"}, 1, ambiguous, ""},
+		{"rebalance/unknown-weight", []string{"rebalance", A, "--weight", unknown + "=2"}, 1, "*** No such master node " + unknown + "\n", ""},
+		{"rebalance/weight-prefix", []string{"rebalance", A, "--weight", third + "=0", "--dry-run"}, 0,
+			"Moving 2731 slots from " + masters[2].Addr() + " to " + masters[0].Addr() + "\n", "Dry run: nothing was changed.\n"},
+	}
+	all := servers
+	before := snapshot(t, all)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdin := ""
+			if tc.name == "reshard/ambiguous-answer" {
+				stdin = shared + "\n"
+			}
+			got := runRCluster(t, stdin, "dumb", nil, tc.args...)
+			if got.code != tc.code {
+				t.Errorf("exit %d, want %d\n--- stdout\n%s--- stderr\n%s", got.code, tc.code, got.stdout, got.stderr)
+			}
+			if !strings.Contains(got.stdout, tc.outTail) {
+				t.Errorf("stdout lacks %q:\n%s", tc.outTail, got.stdout)
+			}
+			if got.stderr != tc.errText {
+				t.Errorf("stderr %q, want %q", got.stderr, tc.errText)
+			}
+			if after := snapshot(t, all); after != before {
+				t.Fatalf("the nodes changed\n--- before\n%s\n--- after\n%s", before, after)
+			}
+		})
+	}
+}
+
+// commonPrefix returns the longest prefix a and b share.
+func commonPrefix(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return a[:i]
 }

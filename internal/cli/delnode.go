@@ -24,12 +24,14 @@ func newDelNodeCmd(f *factory, runF func(context.Context, *delNodeOptions) error
 		Long: `Move the node's replicas to other masters, make every other node forget it and
 reset it. A master must hold no slot (drain it first with reshard or
 rebalance --weight ID=0). A node that is down or unreachable can be removed
-too: every reachable node forgets it (redis-cli cannot).
+too: every reachable node forgets it (redis-cli cannot). NODE_ID may be
+shortened to a prefix that starts no other node's ID.
 
 EXIT STATUS
   0  the node was removed and the cluster settled
   1  no such node, the node holds slots, or a node refused`,
-		Example: `  rcluster del-node 127.0.0.1:7000 3b1f24a5c8d1e0f9a7b6c5d4e3f2a1b0c9d8e7f6`,
+		Example: `  rcluster del-node 127.0.0.1:7000 3b1f24a5c8d1e0f9a7b6c5d4e3f2a1b0c9d8e7f6
+  rcluster del-node 127.0.0.1:7000 3b1f`,
 		Args:    f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := f.parseOneHost(args[0])

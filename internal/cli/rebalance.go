@@ -31,7 +31,9 @@ func newRebalanceCmd(f *factory, runF func(context.Context, *rebalanceOptions) e
 		Short: "Even out the slots between masters by weight (redis-cli --cluster rebalance)",
 		Long: `Compute each master's share of the 16384 slots from its weight and move slots
 from the masters above their share to those below, with redis-cli's
-arithmetic and output. A node is named by a prefix of its ID. Weight 0
+arithmetic and output. A node is named by its ID or a prefix that starts
+no other node's ID (redis-cli takes the first match), and must be a master
+(redis-cli ignores a replica's weight). Weight 0
 drains a master completely, also when it turns into a replica of the node
 that took its last slot. Like redis-cli, "--weight a=1 b=2" takes several
 weights after one flag.
@@ -65,7 +67,7 @@ EXIT STATUS
 			return runRebalance(cmd.Context(), f, o)
 		},
 	}
-	cmd.Flags().StringArrayVar(&o.weights, "weight", nil, "node weight as IDPREFIX=WEIGHT (repeatable)")
+	cmd.Flags().StringArrayVar(&o.weights, "weight", nil, "node weight as ID=WEIGHT, ID or a unique prefix of it (repeatable)")
 	cmd.Flags().Float64Var(&o.threshold, "threshold", 2, "rebalance only if a node is off by more than this percentage")
 	cmd.Flags().BoolVar(&o.useEmptyMasters, "use-empty-masters", false, "give slots to masters that have none")
 	cmd.Flags().BoolVar(&o.simulate, "simulate", false, "print the moves without making them")

@@ -29,6 +29,7 @@ func newReshardCmd(f *factory, runF func(context.Context, *reshardOptions) error
 with redis-cli's plan, protocol and output. Without --slots, --to or --from
 it asks redis-cli's questions; at the end of input it stops instead of asking
 forever. --from takes several node IDs, comma-separated or repeated, or "all".
+A node ID may be shortened to a prefix that starts no other node's ID.
 
 Ctrl-C stops after the slot in flight: no slot is left open. A run killed
 half way leaves an open slot that "rcluster fix" repairs without losing keys.
@@ -36,14 +37,14 @@ half way leaves an open slot that "rcluster fix" repairs without losing keys.
 EXIT STATUS
   0  the slots were moved and the cluster settled
   1  the cluster had problems, an answer was refused, or a move failed`,
-		Example: `  rcluster reshard 127.0.0.1:7000 --from all --to 3b1f... --slots 1000 --yes
-  rcluster reshard 127.0.0.1:7000 --from 8c2e...,a41d... --to 3b1f... --slots 100 --pipeline 1000`,
+		Example: `  rcluster reshard 127.0.0.1:7000 --from all --to 3b1f --slots 1000 --yes
+  rcluster reshard 127.0.0.1:7000 --from 8c2e,a41d --to 3b1f --slots 100 --pipeline 1000`,
 		Args: f.minArgs(1),
 		RunE: onHostArgs(f, &o.addr, o, runF, runReshard),
 	}
 	cmd.PreRun = func(cmd *cobra.Command, _ []string) { o.slotsGiven = cmd.Flags().Changed("slots") }
-	cmd.Flags().StringArrayVar(&o.from, "from", nil, "source node IDs (comma-separated or repeated), or all")
-	cmd.Flags().StringVar(&o.to, "to", "", "the receiving node ID")
+	cmd.Flags().StringArrayVar(&o.from, "from", nil, "source node IDs or unique prefixes (comma-separated or repeated), or all")
+	cmd.Flags().StringVar(&o.to, "to", "", "the receiving node ID (or a unique prefix)")
 	cmd.Flags().IntVar(&o.slots, "slots", 0, "number of slots to move (1 to 16384)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the plan; move nothing")
 	o.migration.addFlags(cmd.Flags())

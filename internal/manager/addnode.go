@@ -24,7 +24,10 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 	var master *Node
 	if o.Replica {
 		if o.MasterID != "" {
-			master = m.NodeByID(o.MasterID)
+			var ok bool
+			if master, ok = m.resolveNode(o.MasterID); !ok {
+				return ErrReported
+			}
 			// redis-cli also accepts a replica's ID here; a replica cannot
 			// have replicas, so rcluster refuses it before changing anything.
 			if master == nil || master.Slave {

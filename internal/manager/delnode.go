@@ -11,12 +11,17 @@ import (
 // node itself is reset. Unlike redis-cli, a node that is down or unreachable
 // can be removed too: every reachable node forgets it.
 func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, dryRun bool) error {
+	full, ok := m.resolveID(id)
+	if !ok {
+		return ErrReported
+	}
+	if full == "" {
+		m.P.Err("[ERR] No such node ID %s\n", id)
+		return ErrReported
+	}
+	id = full
 	target := m.NodeByID(id)
 	if target == nil {
-		if !m.knownUnreachable(id) {
-			m.P.Err("[ERR] No such node ID %s\n", id)
-			return ErrReported
-		}
 		m.P.Warn("*** Node %s cannot be reached: it will only be forgotten by the other nodes.\n", id)
 	} else if target.Slots.Count() != 0 {
 		m.P.Err("[ERR] Node %s is not empty! Reshard data away and try again.\n", target.Addr())
@@ -67,15 +72,4 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 	}
 	m.Nodes = rest
 	return m.waitSettled(ctx, time.Now().Add(settle), false)
-}
-
-// knownUnreachable reports whether the entry node knows a node with this ID
-// that was not loaded (down, failed or without address).
-func (m *Manager) knownUnreachable(id string) bool {
-	for _, l := range m.EntryView {
-		if strings.EqualFold(l.ID, id) {
-			return true
-		}
-	}
-	return false
 }

@@ -31,9 +31,16 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 			m.P.Err("*** invalid input %s\n", w)
 			return ErrReported
 		}
-		n := m.nodeByPrefix(strings.ToLower(name))
-		if n == nil {
+		n, ok := m.resolveNode(name)
+		switch {
+		case !ok:
+			return ErrReported
+		case n == nil:
 			m.P.Err("*** No such master node %s\n", name)
+			return ErrReported
+		case n.Slave || n.MasterID != "":
+			// redis-cli takes a replica's weight and ignores it.
+			m.P.Err("*** Node %s (%s) is a replica: only masters take a weight.\n", name, n.Addr())
 			return ErrReported
 		}
 		f, _ := strconv.ParseFloat(strings.TrimSpace(value), 32)
@@ -139,16 +146,5 @@ func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int
 		}
 	}
 	m.P.Plain("\n")
-	return nil
-}
-
-// nodeByPrefix is redis-cli's clusterManagerNodeByAbbreviatedName: the first
-// node whose ID starts with prefix.
-func (m *Manager) nodeByPrefix(prefix string) *Node {
-	for _, n := range m.Nodes {
-		if strings.HasPrefix(n.ID, prefix) {
-			return n
-		}
-	}
 	return nil
 }

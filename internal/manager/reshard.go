@@ -260,9 +260,13 @@ func (m *Manager) noAnswer() error {
 	return ErrReported
 }
 
-// reshardNode resolves a receiving node ID: it must be a known master.
+// reshardNode resolves a node ID (or unique prefix): it must be a known
+// master.
 func (m *Manager) reshardNode(id string, _ *Node) *Node {
-	n := m.NodeByID(id)
+	n, ok := m.resolveNode(id)
+	if !ok {
+		return nil
+	}
 	if n == nil || n.Slave {
 		m.P.Err("*** The specified node (%s) is not known or not a master, please retry.\n", id)
 		return nil
