@@ -95,13 +95,27 @@ func ranges(rs []RangeDoc) string {
 	return strings.Join(parts, ",")
 }
 
+// openSlots names a node's open slots as CLUSTER NODES marks them, with
+// short IDs: "migrating 7->5a8c1e2f" (to that node), "importing
+// 9<-0214cffc" (from it); the first three of each and how many more.
 func openSlots(n NodeDoc) string {
+	list := func(state, arrow string, slots []OpenSlot) string {
+		var parts []string
+		for i, o := range slots {
+			if i == 3 {
+				parts = append(parts, fmt.Sprintf("+%d more", len(slots)-3))
+				break
+			}
+			parts = append(parts, strconv.Itoa(o.Slot)+arrow+short(o.NodeID))
+		}
+		return state + " " + strings.Join(parts, ",")
+	}
 	var parts []string
 	if len(n.Migrating) > 0 {
-		parts = append(parts, fmt.Sprintf("%d migrating", len(n.Migrating)))
+		parts = append(parts, list("migrating", "->", n.Migrating))
 	}
 	if len(n.Importing) > 0 {
-		parts = append(parts, fmt.Sprintf("%d importing", len(n.Importing)))
+		parts = append(parts, list("importing", "<-", n.Importing))
 	}
 	return strings.Join(parts, ", ")
 }
