@@ -280,7 +280,7 @@ func TestTableOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runRCluster(t, "", "dumb", nil, "check", a, "-o", "table")
-	if r.code != 1 || !strings.Contains(r.stdout, "1 migrating") || !strings.Contains(r.stdout, "open_slots  node "+a+" has slots in migrating state") {
+	if r.code != 1 || !strings.Contains(r.stdout, "  migrating 0->"+id[:8]+"\n") || !strings.Contains(r.stdout, "open_slots  node "+a+" has slots in migrating state") {
 		t.Errorf("check -o table of an open slot: exit %d\n%s", r.code, r.stdout)
 	}
 	nodes[0].Do("CLUSTER", "SETSLOT", "0", "STABLE")
