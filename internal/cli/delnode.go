@@ -32,7 +32,7 @@ EXIT STATUS
   1  no such node, the node holds slots, or a node refused`,
 		Example: `  rcluster del-node 127.0.0.1:7000 3b1f24a5c8d1e0f9a7b6c5d4e3f2a1b0c9d8e7f6
   rcluster del-node 127.0.0.1:7000 3b1f`,
-		Args:    f.exactArgs(2),
+		Args: f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := f.parseOneHost(args[0])
 			if err != nil {

@@ -85,6 +85,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	registerCompletions(root, f)
 	return root
 }
 
