@@ -129,6 +129,8 @@ func TestBadInput(t *testing.T) {
 			"invalid argument \"x\" for \"--replicas\" flag: strconv.ParseInt: parsing \"x\": invalid syntax" + usage, false},
 		{"create/too-few", G, []string{"create", spare[0].Addr(), spare[1].Addr()}, "", 1, "*** At least 3 nodes are required.\n", "", true},
 		{"create/no-answer", G, spareArgs(spare[0].Addr()), "", 0, "Can I set the above configuration? (type 'yes' to accept): ", "", true},
+		{"create/answer-no", G, spareArgs(spare[0].Addr()), "no\n", 0, "Can I set the above configuration? (type 'yes' to accept): ", "", true},
+		{"create/answer-y", G, spareArgs(spare[0].Addr()), "y\n", 0, "Can I set the above configuration? (type 'yes' to accept): ", "", true},
 
 		// reshard
 		{"reshard/no-port", G, []string{"reshard", "127.0.0.1"}, "", 1, "", report.InvalidAddress, true},

@@ -37,7 +37,9 @@ master): it lowers the master's cluster-node-timeout with CONFIG SET for
 the moment the state takes to turn ok, then sets it back.
 
 EXIT STATUS
-  0  the cluster was created, or the plan was declined (as redis-cli)
+  0  the cluster was created, or nothing was changed because the answer
+     to the question was not "yes" or input ended (as redis-cli: a script
+     that needs the cluster gives --yes)
   1  a node was refused (nothing was changed), or the cluster did not settle`,
 		Example: `  rcluster create 127.0.0.1:7000 127.0.0.1:7001 127.0.0.1:7002
   rcluster create 10.0.0.1:7000 10.0.0.2:7000 10.0.0.3:7000 10.0.0.1:7001 10.0.0.2:7001 10.0.0.3:7001 --replicas 1 --yes`,

@@ -163,7 +163,8 @@ func TestLocalUpStatusDown(t *testing.T) {
 		t.Errorf("local down:\n%s\nwant:\n%s", out, want.String())
 	}
 	for _, n := range st.Nodes {
-		if local.Alive(n.Pid) {
+		// "Stopped" means gone: the ports are free for the next up.
+		if local.Alive(n.Pid) || !local.CanListen(n.Host, n.Port) || !local.CanListen(n.Host, n.Port+local.BusPortOffset) {
 			t.Errorf("%s (pid %d) still runs after down", n.Addr(), n.Pid)
 		}
 		// down removes only its state file.
