@@ -244,23 +244,8 @@ func runLocalUp(ctx context.Context, f *factory, o *localOptions) error {
 	}
 	keep := false
 	if o.keepData {
-		var with, without []string
-		for _, p := range ports {
-			if local.HasClusterConfig(filepath.Join(dir, strconv.Itoa(p))) {
-				with = append(with, strconv.Itoa(p))
-			} else {
-				without = append(without, strconv.Itoa(p))
-			}
-		}
-		switch {
-		case len(with) == 0:
-			fmt.Fprintf(f.IO.Out, "No data of an earlier cluster on ports %d-%d in %s: starting a fresh cluster.\n", o.port, ports[len(ports)-1], dir)
-		case len(without) > 0:
-			return f.localFail("Nothing was started: in %s, the nodes of ports %s have the data of an earlier cluster but those of ports %s do not.\n"+
-				"Give the --port and --nodes of the stopped cluster (\"rcluster local down\" printed them), or start a fresh cluster without --keep-data (it wipes the data).\n",
-				dir, strings.Join(with, ", "), strings.Join(without, ", "))
-		default:
-			keep = true
+		if keep, err = f.keptData(dir, ports); err != nil {
+			return err
 		}
 	}
 
@@ -330,6 +315,31 @@ func runLocalUp(ctx context.Context, f *factory, o *localOptions) error {
 	fmt.Fprintf(f.IO.Out, "  rcluster local status%s\n", o.dirFlag())
 	fmt.Fprintf(f.IO.Out, "  rcluster local down%s\n", o.dirFlag())
 	return nil
+}
+
+// keptData reports whether every node directory of ports in dir holds the
+// data of an earlier cluster (then --keep-data restarts it). With none it
+// says a fresh cluster starts; with only some it fails, as they cannot be
+// the cluster that was stopped.
+func (f *factory) keptData(dir string, ports []int) (bool, error) {
+	var with, without []string
+	for _, p := range ports {
+		if local.HasClusterConfig(filepath.Join(dir, strconv.Itoa(p))) {
+			with = append(with, strconv.Itoa(p))
+		} else {
+			without = append(without, strconv.Itoa(p))
+		}
+	}
+	switch {
+	case len(with) == 0:
+		fmt.Fprintf(f.IO.Out, "No data of an earlier cluster on ports %d-%d in %s: starting a fresh cluster.\n", ports[0], ports[len(ports)-1], dir)
+		return false, nil
+	case len(without) > 0:
+		return false, f.localFail("Nothing was started: in %s, the nodes of ports %s have the data of an earlier cluster but those of ports %s do not.\n"+
+			"Give the --port and --nodes of the stopped cluster (\"rcluster local down\" printed them), or start a fresh cluster without --keep-data (it wipes the data).\n",
+			dir, strings.Join(with, ", "), strings.Join(without, ", "))
+	}
+	return true, nil
 }
 
 // loadLocalState reads DIR/local.json; missing is reported on stderr with

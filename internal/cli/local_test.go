@@ -238,8 +238,13 @@ func TestLocalStatusNodeDown(t *testing.T) {
 	dir := t.TempDir()
 	base := freeLocalBase(t, 3)
 	stopLocalOnCleanup(t, dir)
-	if out, errOut, code := runCLI(t, "local", "up", "--dir", dir, "--port", strconv.Itoa(base), "--nodes", "3", "--replicas", "0"); code != 0 {
+	// --keep-data with nothing kept starts a fresh cluster.
+	out, errOut, code := runCLI(t, "local", "up", "--dir", dir, "--port", strconv.Itoa(base), "--nodes", "3", "--replicas", "0", "--keep-data")
+	if code != 0 {
 		t.Fatalf("local up: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if want := fmt.Sprintf("No data of an earlier cluster on ports %d-%d in %s: starting a fresh cluster.\n", base, base+2, dir); !strings.HasPrefix(out, want) {
+		t.Errorf("local up --keep-data in an empty directory:\n%s\nwant it to start with %q", out, want)
 	}
 	st, err := local.LoadState(dir)
 	if err != nil {
@@ -249,7 +254,7 @@ func TestLocalStatusNodeDown(t *testing.T) {
 	if res, err := local.Stop(victim, 10*time.Second); res != local.Stopped || err != nil {
 		t.Fatalf("stopping %s: %v %v", victim.Addr(), res, err)
 	}
-	out, _, code := runCLI(t, "local", "status", "--dir", dir)
+	out, _, code = runCLI(t, "local", "status", "--dir", dir)
 	if code != 1 {
 		t.Errorf("status with a node down: exit %d, want 1", code)
 	}
@@ -257,7 +262,7 @@ func TestLocalStatusNodeDown(t *testing.T) {
 	if !strings.Contains(out, want) {
 		t.Errorf("status lacks %q:\n%s", want, out)
 	}
-	out, errOut, code := runCLI(t, "local", "down", "--dir", dir)
+	out, errOut, code = runCLI(t, "local", "down", "--dir", dir)
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("%s (pid %d) was not running.\n", victim.Addr(), victim.Pid)) {
 		t.Errorf("down: exit %d\n%s\n%s", code, out, errOut)
 	}
