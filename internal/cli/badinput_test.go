@@ -203,6 +203,9 @@ func TestBadInput(t *testing.T) {
 		// redis-cli takes a replica's weight, and it plays no part.
 		{"rebalance/replica-weight", G, []string{"rebalance", A, "--cluster-weight", replicaID + "=2"}, "", 1,
 			"*** Node " + replicaID + " (" + replica.Addr() + ") is a replica: only masters take a weight.\n", "", false},
+		// Weight 0 of a replica (a drained master) is nothing to do, as in redis-cli.
+		{"rebalance/replica-weight-0", G, []string{"rebalance", A, "--cluster-weight", replicaID + "=0"}, "", 0,
+			"*** No rebalancing needed! All nodes are within the 2.00% threshold.\n", "", true},
 		// redis-cli leaves a word without "=" out of the weights, silently.
 		{"rebalance/weight-without-value", G, []string{"rebalance", A, "--cluster-weight", masterID}, "", 1, "*** invalid input " + masterID + "\n", "", false},
 		{"rebalance/threshold-not-number", G, []string{"rebalance", A, "--cluster-threshold", "x"}, "", 2, "",

@@ -33,7 +33,7 @@ func newRebalanceCmd(f *factory, runF func(context.Context, *rebalanceOptions) e
 from the masters above their share to those below, with redis-cli's
 arithmetic and output. A node is named by its ID or a prefix that starts
 no other node's ID (redis-cli takes the first match), and must be a master
-(redis-cli ignores a replica's weight). Weight 0
+(redis-cli ignores a replica's weight; rcluster only its weight 0). Weight 0
 drains a master completely, also when it turns into a replica of the node
 that took its last slot. Like redis-cli, "--weight a=1 b=2" takes several
 weights after one flag.

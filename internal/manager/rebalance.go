@@ -32,18 +32,20 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 			return ErrReported
 		}
 		n, ok := m.resolveNode(name)
+		f, _ := strconv.ParseFloat(strings.TrimSpace(value), 32)
 		switch {
 		case !ok:
 			return ErrReported
 		case n == nil:
 			m.P.Err("*** No such master node %s\n", name)
 			return ErrReported
-		case n.Slave || n.MasterID != "":
-			// redis-cli takes a replica's weight and ignores it.
+		case (n.Slave || n.MasterID != "") && f != 0:
+			// redis-cli takes a replica's weight and ignores it. Weight 0
+			// is taken: a master drained by weight 0 turns into a replica,
+			// so the same command run again has nothing to do.
 			m.P.Err("*** Node %s (%s) is a replica: only masters take a weight.\n", name, n.Addr())
 			return ErrReported
 		}
-		f, _ := strconv.ParseFloat(strings.TrimSpace(value), 32)
 		weights[n] = float32(f)
 	}
 	var involved []*Node
