@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,36 +23,96 @@ import (
 	"github.com/rcluster/rcluster/internal/redistest"
 )
 
-// retryable reports whether a cluster client may retry err: redirections,
-// TRYAGAIN during a multi-key move, a cluster briefly down, a timeout.
-func retryable(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN", "LOADING", "READONLY"} {
-		if strings.HasPrefix(msg, p) {
-			return true
+// notExecuted reports whether err says the SET was not executed, so that
+// sending it again is no blind retry: a redirection the client stopped
+// following, TRYAGAIN during a multi-key move, a cluster (briefly) down, a
+// replica, a loading node, or a connection that could not be opened.
+func notExecuted(err error) bool {
+	var re redis.Error
+	if errors.As(err, &re) {
+		msg := err.Error()
+		for _, p := range []string{"MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN", "LOADING", "READONLY", "MASTERDOWN"} {
+			if strings.HasPrefix(msg, p) {
+				return true
+			}
 		}
+		return false
 	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// writer keeps writing through a go-redis ClusterClient: a new key per
-// iteration ("w:<i>") and an overwrite of one of 50 hot keys. It retries
-// what a cluster client retries and records anything else.
+// unknownOutcome is an error after which a command may or may not have
+// been executed: the connection broke or timed out once it was sent. It
+// wraps nothing, so that go-redis does not recognise (and retry) it.
+type unknownOutcome struct{ msg string }
+
+func (e *unknownOutcome) Error() string { return "outcome unknown: " + e.msg }
+
+// outcomeHook, on every node client of the writer's cluster client, turns
+// errors that leave a command's outcome unknown into unknownOutcome, which
+// go-redis returns instead of sending the command again. Replies (MOVED,
+// ASK, CLUSTERDOWN, ...) and failed dials pass unchanged: go-redis follows
+// or retries those, the command having not run.
+type outcomeHook struct{}
+
+func (outcomeHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (outcomeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { return classifyOutcome(next(ctx, cmd)) }
+}
+
+func (outcomeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { return classifyOutcome(next(ctx, cmds)) }
+}
+
+func classifyOutcome(err error) error {
+	var re redis.Error
+	var op *net.OpError
+	if err == nil || errors.As(err, &re) || (errors.As(err, &op) && op.Op == "dial") {
+		return err
+	}
+	return &unknownOutcome{msg: err.Error()}
+}
+
+// writeTimeout bounds one SET (with its redirections); a SET that takes
+// longer has an unknown outcome.
+const writeTimeout = 2 * time.Second
+
+// writer keeps writing through a go-redis ClusterClient, one SET at a
+// time: a new key per iteration and an overwrite of one of 50 hot keys.
+// Every value is key@version, versions growing. It records per key the
+// last acknowledged version and the later versions whose outcome is
+// unknown ("maybe": a timeout, a connection lost after sending), which are
+// never sent again: the next write of the key gets a new version. A SET
+// refused before it ran (notExecuted) is sent again for at most 10s.
 type writer struct {
 	client *redis.ClusterClient
+	tags   []string // hash tags of the slots written most (nil: any slot)
 	stop   atomic.Bool
 	done   chan struct{}
 
-	mu       sync.Mutex
-	acked    int            // keys w:0 .. w:acked-1 were acknowledged
-	hot      map[int]string // last acknowledged value of hot:<j>
-	retries  int
-	fatal    []string
-	attempts int
+	mu         sync.Mutex
+	iterations int
+	version    int
+	acked      map[string]int   // key -> last acknowledged version
+	maybe      map[string][]int // key -> versions after it, outcome unknown
+	attempts   int
+	retries    int      // SETs sent again after a notExecuted error
+	maybes     int      // SETs with an unknown outcome
+	refused    []string // SETs still refused after 10s (not executed)
+	fatal      []string // other error replies (not executed)
 }
 
+// startWriter starts a writer over every slot.
 func startWriter(t testing.TB, c *cluster) *writer {
+	t.Helper()
+	return startWriterOn(t, c, nil)
+}
+
+// startWriterOn starts a writer whose hot keys and every other new key
+// hash to the given slots (nil: any slot).
+func startWriterOn(t testing.TB, c *cluster, slots []int) *writer {
 	t.Helper()
 	var addrs []string
 	for _, s := range c.members(0) {
@@ -62,55 +124,90 @@ func startWriter(t testing.TB, c *cluster) *writer {
 			Protocol:                 2,
 			DisableIdentity:          true,
 			MaxRedirects:             16,
-			MaxRetries:               3,
-			ReadTimeout:              5 * time.Second,
+			MaxRetries:               -1, // node clients never resend; outcomeHook sees every error
+			DialTimeout:              time.Second,
+			ReadTimeout:              5 * time.Second, // writeTimeout, shorter, governs
 			WriteTimeout:             5 * time.Second,
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 		}),
-		done: make(chan struct{}),
-		hot:  map[int]string{},
+		done:  make(chan struct{}),
+		acked: map[string]int{},
+		maybe: map[string][]int{},
 	}
-	t.Cleanup(func() { w.client.Close() })
+	for _, s := range slots {
+		w.tags = append(w.tags, redistest.KeysInSlot(s, 1, "tag")[0])
+	}
+	w.client.OnNewNode(func(rdb *redis.Client) { rdb.AddHook(outcomeHook{}) })
+	t.Cleanup(func() {
+		w.halt()
+		w.client.Close()
+	})
 	go w.run()
 	return w
 }
 
-func (w *writer) set(ctx context.Context, key, value string) {
-	for attempt := 0; ; attempt++ {
+func (w *writer) newKey(i int) string {
+	if len(w.tags) == 0 || i%2 == 1 {
+		return "w:" + strconv.Itoa(i)
+	}
+	return "{" + w.tags[(i/2)%len(w.tags)] + "}:w" + strconv.Itoa(i)
+}
+
+func (w *writer) hotKey(j int) string {
+	if len(w.tags) == 0 {
+		return "hot:" + strconv.Itoa(j)
+	}
+	return "{" + w.tags[(j*7)%len(w.tags)] + "}:hot" + strconv.Itoa(j)
+}
+
+// record notes the outcome of writing version v of key.
+func (w *writer) record(key string, v int, err error) {
+	switch {
+	case err == nil:
+		w.acked[key] = v
+		delete(w.maybe, key) // an older unknown write must not win any more
+	case notExecuted(err):
+		w.refused = append(w.refused, fmt.Sprintf("SET %s: %v", key, err))
+	case errors.As(err, new(redis.Error)):
+		w.fatal = append(w.fatal, fmt.Sprintf("SET %s: %v", key, err))
+	default:
+		w.maybe[key] = append(w.maybe[key], v)
+		w.maybes++
+	}
+}
+
+func (w *writer) set(key string) {
+	w.mu.Lock()
+	w.version++
+	v := w.version
+	w.mu.Unlock()
+	value := key + "@" + strconv.Itoa(v)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		err := w.client.Set(ctx, key, value, 0).Err()
+		cancel()
 		w.mu.Lock()
 		w.attempts++
-		w.mu.Unlock()
-		err := w.client.Set(ctx, key, value, 0).Err()
-		if err == nil {
-			return
-		}
-		w.mu.Lock()
-		if !retryable(err) || attempt > 200 {
-			w.fatal = append(w.fatal, fmt.Sprintf("SET %s: %v (attempt %d)", key, err, attempt+1))
+		if err != nil && notExecuted(err) && time.Now().Before(deadline) && !w.stop.Load() {
+			w.retries++
 			w.mu.Unlock()
-			return
+			time.Sleep(20 * time.Millisecond)
+			continue
 		}
-		w.retries++
+		w.record(key, v, err)
 		w.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
+		return
 	}
 }
 
 func (w *writer) run() {
 	defer close(w.done)
-	ctx := context.Background()
 	for i := 0; !w.stop.Load(); i++ {
-		k := "w:" + strconv.Itoa(i)
-		w.set(ctx, k, "value:"+k)
-		hv := "gen:" + strconv.Itoa(i)
-		w.set(ctx, "hot:"+strconv.Itoa(i%50), hv)
+		w.set(w.newKey(i))
+		w.set(w.hotKey(i % 50))
 		w.mu.Lock()
-		if len(w.fatal) > 0 {
-			w.mu.Unlock()
-			return
-		}
-		w.acked = i + 1
-		w.hot[i%50] = hv
+		w.iterations = i + 1
 		w.mu.Unlock()
 	}
 }
@@ -118,33 +215,179 @@ func (w *writer) run() {
 func (w *writer) count() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.acked
+	return w.iterations
 }
 
-// finish stops the writer and checks every acknowledged write.
-func (w *writer) finish(t testing.TB, c *cluster) []string {
-	t.Helper()
+// halt stops the writer; it returns within one bounded SET.
+func (w *writer) halt() {
 	w.stop.Store(true)
 	<-w.done
-	t.Logf("writer: %d iterations acknowledged, %d SET attempts, %d retried errors", w.acked, w.attempts, w.retries)
-	for _, f := range w.fatal {
+}
+
+// preload writes n keys (half of them in the writer's slots) straight to
+// their owners and records them as acknowledged.
+func (w *writer) preload(t testing.TB, c *cluster, n int) {
+	t.Helper()
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "pre" + w.newKey(i)
+	}
+	w.mu.Lock()
+	values := map[string]int{}
+	for _, k := range keys {
+		w.version++
+		values[k] = w.version
+	}
+	w.mu.Unlock()
+	if err := redistest.SetKeys(c.members(0), keys, func(k string) string { return k + "@" + strconv.Itoa(values[k]) }); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	for k, v := range values {
+		w.acked[k] = v
+	}
+	w.mu.Unlock()
+}
+
+// writeCheck is what reading back every key the writer wrote found.
+type writeCheck struct {
+	acked, maybeOnly int      // keys with an acknowledged write; keys with only unknown ones
+	missing          []string // acknowledged, absent on the slot's owner
+	stale            []string // an older version than the last acknowledged
+	unreadable       []string // the owner answered an error, or nobody owns the slot
+	alien            []string // a value never written to this key
+}
+
+func (r writeCheck) lost() int {
+	return len(r.missing) + len(r.stale) + len(r.unreadable) + len(r.alien)
+}
+
+func (r writeCheck) String() string {
+	s := fmt.Sprintf("%d acknowledged keys: %d missing, %d stale, %d unreadable, %d foreign values; %d keys only written with unknown outcome",
+		r.acked, len(r.missing), len(r.stale), len(r.unreadable), len(r.alien), r.maybeOnly)
+	for _, l := range [][]string{r.missing, r.stale, r.unreadable, r.alien} {
+		if len(l) > 0 {
+			s += "\n  e.g. " + strings.Join(l[:min(len(l), 3)], "; ")
+		}
+	}
+	return s
+}
+
+// check reads every key the writer wrote from the live master that owns
+// its slot (no redirection followed) and compares it with what was
+// acknowledged: the last acknowledged version, or a later one whose
+// outcome was unknown.
+func (w *writer) check(servers []*redistest.Server) (writeCheck, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var live []*redistest.Server
+	for _, s := range servers {
+		if s.Running() {
+			live = append(live, s)
+		}
+	}
+	owners, err := redistest.SlotOwners(live)
+	if err != nil {
+		return writeCheck{}, err
+	}
+	var r writeCheck
+	byOwner := map[*redistest.Server][]string{}
+	for k := range w.acked {
+		r.acked++
+		byOwner[owners[redistest.KeySlot(k)]] = append(byOwner[owners[redistest.KeySlot(k)]], k)
+	}
+	for k := range w.maybe {
+		if _, ok := w.acked[k]; !ok {
+			r.maybeOnly++
+			byOwner[owners[redistest.KeySlot(k)]] = append(byOwner[owners[redistest.KeySlot(k)]], k)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for s, keys := range byOwner {
+		sort.Strings(keys)
+		if s == nil {
+			for _, k := range keys {
+				if _, ok := w.acked[k]; ok {
+					r.unreadable = append(r.unreadable, fmt.Sprintf("%s: slot %d has no owner", k, redistest.KeySlot(k)))
+				}
+			}
+			continue
+		}
+		pipe := s.Client().Pipeline()
+		gets := make([]*redis.StringCmd, len(keys))
+		for i, k := range keys {
+			gets[i] = pipe.Get(ctx, k)
+		}
+		_, _ = pipe.Exec(ctx)
+		for i, k := range keys {
+			last, isAcked := w.acked[k]
+			v, err := gets[i].Result()
+			version := -1
+			if err == nil {
+				if at := strings.LastIndexByte(v, '@'); at >= 0 && v[:at] == k {
+					version, _ = strconv.Atoi(v[at+1:])
+				}
+			}
+			switch {
+			case err == redis.Nil && !isAcked:
+			case err == redis.Nil:
+				r.missing = append(r.missing, fmt.Sprintf("%s (slot %d) on %s", k, redistest.KeySlot(k), s.Addr()))
+			case err != nil:
+				if isAcked {
+					r.unreadable = append(r.unreadable, fmt.Sprintf("%s (slot %d) on %s: %v", k, redistest.KeySlot(k), s.Addr(), err))
+				}
+			case version == last || slices.Contains(w.maybe[k], version):
+			case isAcked && version >= 0 && version < last:
+				r.stale = append(r.stale, fmt.Sprintf("%s (slot %d) on %s: version %d, acknowledged %d", k, redistest.KeySlot(k), s.Addr(), version, last))
+			default:
+				r.alien = append(r.alien, fmt.Sprintf("%s (slot %d) on %s: %q", k, redistest.KeySlot(k), s.Addr(), v))
+			}
+		}
+	}
+	return r, nil
+}
+
+// keys returns every key the writer wrote (acknowledged or maybe).
+func (w *writer) keys() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for k := range w.acked {
+		out = append(out, k)
+	}
+	for k := range w.maybe {
+		if _, ok := w.acked[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// summary is one line about the writer's run.
+func (w *writer) summary() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return fmt.Sprintf("writer: %d iterations, %d SETs sent, %d resent after a refusal, %d with unknown outcome, %d refused for 10s, %d error replies",
+		w.iterations, w.attempts, w.retries, w.maybes, len(w.refused), len(w.fatal))
+}
+
+// finish stops the writer and checks every acknowledged write: none may
+// be lost, and no SET may have met an error a cluster client cannot retry.
+func (w *writer) finish(t testing.TB, c *cluster) {
+	t.Helper()
+	w.halt()
+	t.Log(w.summary())
+	for _, f := range append(w.fatal, w.refused...) {
 		t.Errorf("writer got an error a cluster client cannot retry: %s", f)
 	}
-	ctx := context.Background()
-	var keys []string
-	for i := 0; i < w.acked; i++ {
-		k := "w:" + strconv.Itoa(i)
-		keys = append(keys, k)
-		if v, err := w.client.Get(ctx, k).Result(); err != nil || v != "value:"+k {
-			t.Errorf("lost write: GET %s = %q, %v", k, v, err)
-		}
+	r, err := w.check(c.servers)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for j, want := range w.hot {
-		if v, err := w.client.Get(ctx, "hot:"+strconv.Itoa(j)).Result(); err != nil || v != want {
-			t.Errorf("lost update: GET hot:%d = %q, %v; last acknowledged %q", j, v, err, want)
-		}
+	if r.lost() > 0 {
+		t.Errorf("lost writes: %s", r)
 	}
-	return keys
 }
 
 // TestWritesDuringReshardAndRebalance writes continuously through a cluster
@@ -168,30 +411,26 @@ func TestWritesDuringReshardAndRebalance(t *testing.T) {
 	if during < 400 {
 		t.Errorf("only %d writes happened during the reshard", during)
 	}
-	written := w.finish(t, c)
+	w.finish(t, c)
 	c.healthy(0)
-	// keysIntact wants the value "value:"+key: the hot keys were checked
-	// by finish, remove them.
+	// keysIntact wants the value "value:"+key and no other key: the
+	// writer's keys were checked by finish, remove them.
 	ctx := context.Background()
-	for j := range w.hot {
-		if err := w.client.Del(ctx, "hot:"+strconv.Itoa(j)).Err(); err != nil {
+	for _, k := range w.keys() {
+		if err := w.client.Del(ctx, k).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c.keysIntact(append(keys, written...))
+	c.keysIntact(keys)
 }
 
 func waitWrites(t testing.TB, w *writer, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for w.count() < n {
-		w.mu.Lock()
-		fatal := len(w.fatal) > 0
-		w.mu.Unlock()
-		if fatal || time.Now().After(deadline) {
-			w.stop.Store(true)
-			<-w.done
-			t.Fatalf("writer stuck at %d writes (want %d): %v", w.count(), n, w.fatal)
+		if time.Now().After(deadline) {
+			w.halt()
+			t.Fatalf("writer stuck at %d writes (want %d): %s", w.count(), n, w.summary())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
