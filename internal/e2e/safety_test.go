@@ -224,14 +224,10 @@ func (w *writer) halt() {
 	<-w.done
 }
 
-// preload writes n keys (half of them in the writer's slots) straight to
-// their owners and records them as acknowledged.
-func (w *writer) preload(t testing.TB, c *cluster, n int) {
+// preload writes keys straight to their owners and records them as
+// acknowledged.
+func (w *writer) preload(t testing.TB, c *cluster, keys []string) {
 	t.Helper()
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = "pre" + w.newKey(i)
-	}
 	w.mu.Lock()
 	values := map[string]int{}
 	for _, k := range keys {
