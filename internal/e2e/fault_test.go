@@ -28,14 +28,15 @@ import (
 // writes) before they skip with the reason. Delete an entry once its
 // scenario heals: a gated scenario that heals in every run fails.
 var knownBroken = map[string]string{
-	"reshard/kill-source-master": "issue 16: fix refuses (1 unreachable master) although the dead source owns no slot; " +
-		"the target keeps importing from it and stays cluster_state:fail",
+	"reshard/kill-source-master": "issue 16: the target ignores the promoted replica's claim on its importing slots and " +
+		"stays cluster_state:fail; fix refuses (1 unreachable master, which owns no slot), and with " +
+		"--fix-with-unreachable-masters its MIGRATE out of the target gets CLUSTERDOWN",
 	"reshard/kill-target-master": "issue 16: fix refuses (1 unreachable master) although the dead target owns no slot; " +
-		"the source stays migrating to it and the keys moved sit unowned on the promoted replica",
-	"reshard/failover-source-replica": "issue 16: the target keeps importing from the old source (now a replica) and stays " +
-		"cluster_state:fail; fix's MIGRATE out of it gets CLUSTERDOWN",
-	"reshard/target-hung-past-timeout": "issue 16: the key in flight is on both nodes; fix compares them with DEBUG " +
-		"(disabled by default) and stops at 'Value check failed!'",
+		"the source stays migrating to it (--fix-with-unreachable-masters heals it)",
+	"reshard/failover-source-replica": "issue 16: the target ignores the new source master's claim on its importing " +
+		"slots and stays cluster_state:fail; fix's MIGRATE out of it gets CLUSTERDOWN",
+	"reshard/target-hung-past-timeout": "issue 16: the key in flight is on both nodes; fix may make the target the " +
+		"owner (stale copy served), then stops at DEBUG (disabled): 'Value check failed!'",
 	"reshard/del-node-crashed-source": "issue 16: forgetting the node clears the open slots; the keys moved stay on the " +
 		"target, which does not own their slots, and check and fix exit 0",
 	"reshard/del-node-crashed-target": "issue 16: forgetting the node clears the open slots; the keys moved stay on the " +
@@ -245,9 +246,8 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 	for i := 0; i < preloadKeys; i++ {
 		pre = append(pre, "pre"+w.newKey(i))
 	}
-	bigTag := redistest.KeysInSlot(zoneBig, 1, "tag")[0]
 	for i := 0; i < bigKeys; i++ {
-		pre = append(pre, "{"+bigTag+"}:big"+strconv.Itoa(i))
+		pre = append(pre, f.bigKey(i))
 	}
 	w.preload(t, c, pre)
 	waitWrites(t, w, 100)
@@ -367,6 +367,39 @@ func describeState(c *cluster, names map[string]string) string {
 		fmt.Fprintf(&b, "server %d %s %s id %.8s state %s slots %s", i, s.Addr(), role, me.ID, state, slotTokens(me.Slots, name))
 		if len(failed) > 0 {
 			fmt.Fprintf(&b, "; sees failed: %s", strings.Join(failed, ", "))
+		}
+		// Who this node thinks owns its open slots: an importing node
+		// ignores the owner changes of those slots that others announce.
+		owner := map[int]string{}
+		for _, l := range lines {
+			for _, slot := range l.SlotNumbers() {
+				owner[slot] = name(l.ID)
+				if l.HasFlag("slave") {
+					owner[slot] += " (a replica)"
+				} else if l.HasFlag("fail") {
+					owner[slot] += " (failed)"
+				}
+			}
+		}
+		seen := map[string][]int{}
+		var order []string
+		for _, tok := range me.Slots {
+			if !strings.HasPrefix(tok, "[") {
+				continue
+			}
+			slot, _ := strconv.Atoi(strings.Trim(strings.SplitN(tok, "-", 2)[0], "["))
+			o, ok := owner[slot]
+			if !ok {
+				o = "nobody"
+			}
+			if _, dup := seen[o]; !dup {
+				order = append(order, o)
+			}
+			seen[o] = append(seen[o], slot)
+		}
+		for _, o := range order {
+			set := slotset.SlotsOf(seen[o]...)
+			fmt.Fprintf(&b, "; sees open slots %s owned by %s", set.String(), o)
 		}
 		if role == "master" {
 			owned := map[int]bool{}
@@ -595,6 +628,18 @@ func (f *faultRun) hangTargetMidMove() {
 	if f.moveExit == -1 {
 		f.note("the reshard was still running with the target stopped")
 	}
+	// Write every key of the slot in flight again: the key whose MIGRATE
+	// timed out is now on both nodes, and only the source's copy, the
+	// one clients read and write, may survive the repair.
+	for i := 0; i < bigKeys; i++ {
+		f.w.set(f.bigKey(i))
+	}
+	f.note("rewrote the %d keys of slot %d after SIGCONT", bigKeys, zoneBig)
+}
+
+// bigKey is the i-th preloaded key of slot zoneBig.
+func (f *faultRun) bigKey(i int) string {
+	return "{" + redistest.KeysInSlot(zoneBig, 1, "tag")[0] + "}:big" + strconv.Itoa(i)
 }
 
 // pid returns server i's process ID (INFO server).
