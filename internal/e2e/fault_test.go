@@ -182,15 +182,17 @@ func runScenario(t *testing.T, sc faultScenario, seed uint64) {
 	if v := os.Getenv(faultFixArgsEnv); v != "" {
 		sc.fixArgs = append(sc.fixArgs, strings.Fields(v)...)
 	}
-	var results []runResult
-	for run := 0; run < sc.runs; run++ {
-		runSeed := seed + uint64(run)
-		var r runResult
-		t.Run("run"+strconv.Itoa(run), func(t *testing.T) {
-			r = runFault(t, sc, runSeed)
-		})
-		results = append(results, r)
-	}
+	results := make([]runResult, sc.runs)
+	// The runs are parallel subtests of one group, which returns when all
+	// ended (go test -parallel bounds how many run at once).
+	t.Run("runs", func(t *testing.T) {
+		for run := range results {
+			t.Run(strconv.Itoa(run), func(t *testing.T) {
+				t.Parallel()
+				results[run] = runFault(t, sc, seed+uint64(run))
+			})
+		}
+	})
 	failed, acked, lost := 0, 0, 0
 	for i, r := range results {
 		acked += r.acked
@@ -259,7 +261,7 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 	}
 	// Let the cluster settle as far as it can before the repair (the
 	// failover of a dead master, the propagation of epochs).
-	if err := redistest.WaitStableErr(c.live(), 15*time.Second); err != nil {
+	if err := redistest.WaitStableErr(c.live(), 10*time.Second); err != nil {
 		f.note("before fix: %v", firstLine(err.Error()))
 	}
 	r.stateLeft = strings.Join(f.notes, "\n") + "\n" + describeState(c, names)
@@ -271,7 +273,7 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 	if fix.Code != 0 {
 		r.problems = append(r.problems, fmt.Sprintf("fix --yes exited %d", fix.Code))
 	}
-	if err := redistest.WaitStableErr(c.members(entryNode), 15*time.Second); err != nil {
+	if err := redistest.WaitStableErr(c.members(entryNode), 10*time.Second); err != nil {
 		r.problems = append(r.problems, "not stable after fix: "+firstLine(err.Error()))
 	}
 	w.halt()
