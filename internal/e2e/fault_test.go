@@ -269,7 +269,7 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 
 	args := append([]string{"fix", c.addr(entryNode), "--yes", "--timeout", "5000", "--settle-timeout", "20s"}, sc.fixArgs...)
 	fix := rc(t, args...)
-	r.fixOutput = fmt.Sprintf("rcluster %s: exit %d\n%s%s", strings.Join(args, " "), fix.Code, lastLines(fix.Stdout, 25), fix.Stderr)
+	r.fixOutput = fmt.Sprintf("rcluster %s: exit %d\n%s%s", strings.Join(args, " "), fix.Code, fixSteps(fix.Stdout), fix.Stderr)
 	if fix.Code != 0 {
 		r.problems = append(r.problems, fmt.Sprintf("fix --yes exited %d", fix.Code))
 	}
@@ -301,6 +301,18 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 	r.healed = len(r.problems) == 0
 	t.Logf("seed %d: %s; %s", seed, map[bool]string{true: "healed", false: "NOT healed"}[r.healed], wc)
 	return r
+}
+
+// fixSteps is fix's output from the check of open slots on (the summary
+// and node list before it say nothing the state dump does not).
+func fixSteps(out string) string {
+	if i := strings.Index(out, "[ERR] Nodes don't agree"); i >= 0 {
+		return out[i:]
+	}
+	if i := strings.Index(out, ">>> Check for open slots"); i >= 0 {
+		return out[i:]
+	}
+	return out
 }
 
 // repairLines are the starts of the lines check and fix print about a
@@ -493,9 +505,10 @@ func (f *faultRun) startMove(kind string, extra ...string) {
 }
 
 // waitMoving waits until the move printed dots of slot's keys after its
-// "Moving slot" line (dots 0: the line itself) and reports whether it did.
+// "Moving slot" line (dots 0: the line itself; not the line of the plan,
+// which names the source by ID) and reports whether it did.
 func (f *faultRun) waitMoving(slot, dots int) bool {
-	header := fmt.Sprintf("Moving slot %d from ", slot)
+	header := fmt.Sprintf("Moving slot %d from %s to ", slot, f.c.addr(src))
 	off, ok := f.out.waitFor(header, 0, time.Now().Add(20*time.Second))
 	if ok && dots > 0 {
 		_, ok = f.out.waitFor(strings.Repeat(".", dots), off, time.Now().Add(20*time.Second))
