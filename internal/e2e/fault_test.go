@@ -112,7 +112,7 @@ func faultScenarios() []faultScenario {
 		{name: "reshard/kill-rcluster", runs: 10, inject: func(f *faultRun) {
 			f.killRclusterAtRandom("reshard", zoneSlots)
 		}},
-		{name: "reshard/kill-rcluster-first-slot", runs: 12, inject: func(f *faultRun) {
+		{name: "reshard/kill-rcluster-first-slot", runs: 8, inject: func(f *faultRun) {
 			f.killRclusterAtRandom("reshard", 1)
 		}},
 		{name: "rebalance/kill-rcluster", runs: 4, inject: func(f *faultRun) {
