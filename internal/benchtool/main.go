@@ -1,9 +1,11 @@
 // Command benchtool loads and verifies test keys on a cluster for the
 // benchmark scripts in scripts/: every value is derived from its key, so a
 // verification after a migration proves that no key was lost or changed.
+// Its proxy mode puts a delay on the network (see internal/delayproxy).
 //
 //	go run ./internal/benchtool load   -addr 127.0.0.1:30001 -keys 2000000 -size 100
 //	go run ./internal/benchtool verify -addr 127.0.0.1:30001 -keys 2000000 -size 100
+//	go run ./internal/benchtool proxy  -delay 1ms -listen 127.0.0.2 -target 127.0.0.1 -ports 30001-30006,40001-40006
 package main
 
 import (
@@ -18,8 +20,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "proxy" {
+		proxyMain(os.Args[2:])
+		return
+	}
 	if len(os.Args) < 2 || (os.Args[1] != "load" && os.Args[1] != "verify") {
 		fmt.Fprintln(os.Stderr, "usage: benchtool load|verify -addr HOST:PORT -keys N -size BYTES [-prefix P]")
+		fmt.Fprintln(os.Stderr, "       benchtool proxy -delay D -listen HOST -target HOST -ports FROM-TO[,FROM-TO...]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
