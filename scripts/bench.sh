@@ -58,9 +58,12 @@ ratio() { echo "scale=2; $1 / $2" | bc; }
 servercpu() { local i t=0; for ((i = 0; i < $1; i++)); do
   t=$(echo "$t + $(redis-cli -p $((BASE + i)) info cpu | awk -F: '/^used_cpu_(user|sys):/ {s += $2} END {print s}')" | bc); done; echo "$t"; }
 verify() { "$dir/benchtool" verify -addr $HOST:$BASE -keys "$KEYS" -size "$SIZE" >/dev/null; }
-# timed CMD...: "seconds exit-status peak-RSS-KB" of one run, output discarded.
+# timed CMD...: "seconds exit-status peak-RSS-KB" of one run, output discarded;
+# a run is stopped after LIMIT seconds (exit status 124): redis-cli's waits
+# have no bound.
+LIMIT=${LIMIT:-900}
 timed() { local s st=0; s=$(date +%s.%N)
-  /usr/bin/time -o "$dir/time.out" -f %M "$@" >/dev/null 2>"$dir/last.err" || st=$?
+  /usr/bin/time -o "$dir/time.out" -f %M timeout "$LIMIT" "$@" >/dev/null 2>"$dir/last.err" || st=$?
   printf '%.2f %s %s\n' "$(echo "$(date +%s.%N) - $s" | bc)" "$st" "$(tail -1 "$dir/time.out")"; }
 # empty_cluster N: flush and reset nodes 0..N-1 to empty masters that know nobody.
 empty_cluster() { local i; for ((i = 0; i < $1; i++)); do
