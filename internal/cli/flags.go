@@ -249,6 +249,13 @@ func (f *factory) movingManager(o manager.Options, progress string) (*manager.Ma
 	}
 	m := f.manager(o)
 	m.Progress = bar
+	if bar != nil {
+		// Text on the bar's terminal goes above it, never into its line.
+		m.P.ErrOut = bar.Above(m.P.ErrOut)
+		if f.IO.OutTTY && m.P.Out == f.IO.Out {
+			m.P.Out = bar.Above(m.P.Out)
+		}
+	}
 	return m, nil
 }
 

@@ -18,7 +18,8 @@ type job struct {
 }
 
 // runJobs runs jobs, at most parallel at a time, with redis-cli's output
-// unchanged. It stops starting jobs after the first failure and returns it.
+// unchanged. No job starts after one has failed; it returns the first
+// failure in job order.
 func (m *Manager) runJobs(jobs []job, parallel int) error {
 	if parallel < 1 {
 		parallel = 1
@@ -32,31 +33,40 @@ func (m *Manager) runJobs(jobs []job, parallel int) error {
 	var failed sync.Once
 	stop := make(chan struct{})
 	sem := make(chan struct{}, parallel)
+	// stderr is shared by the jobs a line at a time, so that their lines
+	// never mix.
+	errOut := report.NewLines(m.P.ErrOut)
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		// Wait for the earlier jobs that share a node with this one.
+		// Wait for the earlier jobs that share a node with this one, then
+		// for a free slot. A failed job closes stop before it frees its
+		// node or slot, so a job that waited for it always sees stop here.
 		for k := 0; k < i; k++ {
 			if sharesNode(jobs[k], j) {
 				<-done[k]
 			}
 		}
-		select {
-		case <-stop:
+		sem <- struct{}{}
+		if stopped(stop) {
+			<-sem
 			for k := i; k < len(jobs); k++ {
 				close(done[k])
 				out.finish(k)
 			}
-			wg.Wait()
-			return firstErr(errs)
-		case sem <- struct{}{}:
+			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			wm := *m
-			wm.P = &report.Printer{Out: out.writer(i), ErrOut: m.P.ErrOut, Color: m.P.Color}
-			if errs[i] = j.run(&wm); errs[i] != nil {
+			stderr := errOut.Writer()
+			wm.P = &report.Printer{Out: out.writer(i), ErrOut: stderr, Color: m.P.Color}
+			errs[i] = j.run(&wm)
+			if err := stderr.Flush(); errs[i] == nil {
+				errs[i] = err
+			}
+			if errs[i] != nil {
 				failed.Do(func() { close(stop) })
 			}
 			out.finish(i)
@@ -65,6 +75,15 @@ func (m *Manager) runJobs(jobs []job, parallel int) error {
 	}
 	wg.Wait()
 	return firstErr(errs)
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func sharesNode(a, b job) bool {

@@ -14,16 +14,19 @@ import (
 // (stderr): slots and keys done, keys per second and the time left. It never
 // touches stdout, so redis-cli's text stays as it is. Safe for concurrent use.
 type Progress struct {
-	mu         sync.Mutex
-	w          io.Writer
-	label      string
-	slots      int
-	keys       int64
-	slotsDone  int
-	keysDone   int64
-	start      time.Time
-	lastDraw   time.Time
-	drawn      bool
+	mu        sync.Mutex
+	w         io.Writer
+	label     string
+	slots     int
+	keys      int64
+	slotsDone int
+	keysDone  int64
+	start     time.Time
+	lastDraw  time.Time
+	drawn     bool
+	// partial counts the writers above the bar whose last line is not
+	// finished: the bar waits for them, so it never cuts a line.
+	partial    int
 	Now        func() time.Time // for tests
 	MinRefresh time.Duration
 }
@@ -75,10 +78,52 @@ func (p *Progress) Done() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.clear()
+	p.label = ""
+}
+
+func (p *Progress) clear() {
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.drawn = false
 	}
+}
+
+// Above returns a writer whose text goes above the bar: the bar is cleared
+// before each write and drawn again once the text's last line is finished.
+// Use it for every stream that shares the bar's terminal.
+func (p *Progress) Above(w io.Writer) io.Writer {
+	if p == nil {
+		return w
+	}
+	return &aboveBar{p: p, w: w}
+}
+
+type aboveBar struct {
+	p       *Progress
+	w       io.Writer
+	partial bool
+}
+
+func (a *aboveBar) Write(b []byte) (int, error) {
+	p := a.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(b) == 0 {
+		return 0, nil
+	}
+	p.clear()
+	n, err := a.w.Write(b)
+	if partial := b[len(b)-1] != '\n'; partial != a.partial {
+		a.partial = partial
+		if partial {
+			p.partial++
+		} else {
+			p.partial--
+		}
+	}
+	p.draw(true)
+	return n, err
 }
 
 // Line renders the bar's text (without the carriage return).
@@ -119,6 +164,9 @@ func (p *Progress) line() string {
 }
 
 func (p *Progress) draw(force bool) {
+	if p.partial > 0 || p.label == "" {
+		return
+	}
 	now := p.Now()
 	if !force && now.Sub(p.lastDraw) < p.MinRefresh {
 		return

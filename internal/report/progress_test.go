@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +55,31 @@ func TestProgressWithoutTotals(t *testing.T) {
 	p.Keys(10)
 	if got, want := p.Line(), "import [======                  ] 10/40 keys  5 keys/s  ETA 6s"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestProgressAbove writes text to the bar's terminal: the bar is cleared
+// before it, waits while a line is unfinished and comes back after it.
+func TestProgressAbove(t *testing.T) {
+	color.NoColor = true
+	var buf bytes.Buffer
+	now := time.Unix(1000, 0)
+	p := NewProgress(&buf)
+	p.Now = func() time.Time { return now }
+	w := p.Above(&buf)
+	p.Start("reshard", 2, 0)
+	buf.Reset()
+	io.WriteString(w, "Moving slot 1: ")
+	p.Slot() // the line is unfinished: no bar
+	io.WriteString(w, "..\n")
+	want := "\r\033[KMoving slot 1: ..\n\r\033[K" + p.Line()
+	if buf.String() != want {
+		t.Fatalf("got  %q\nwant %q", buf.String(), want)
+	}
+	p.Done()
+	buf.Reset()
+	io.WriteString(w, "after\n") // no bar once done
+	if buf.String() != "after\n" {
+		t.Fatalf("after Done: %q", buf.String())
 	}
 }
