@@ -17,10 +17,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rcluster/rcluster/internal/manager"
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/prompt"
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/migrate"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // globalOptions are the flags every command takes.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/rcluster/rcluster/internal/iostreams"
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/redistest"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // replayDialer answers the read-only commands of check and info from a
@@ -52,6 +53,14 @@ type replayClient struct {
 }
 
 func (c *replayClient) Close() error { return nil }
+
+func (c *replayClient) Pipeline(ctx context.Context, cmds []node.Cmd) []node.Result {
+	return node.DoEach(ctx, c.Do, cmds)
+}
+
+func (c *replayClient) Transaction(context.Context, []node.Cmd) ([]node.Result, error) {
+	return nil, errors.New("replayed nodes have no transactions")
+}
 
 func (c *replayClient) Do(_ context.Context, args ...any) (any, error) {
 	c.mu.Lock()

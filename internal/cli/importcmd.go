@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcluster/rcluster/internal/manager"
-	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 type importOptions struct {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/rcluster/rcluster/internal/iostreams"
 	"github.com/rcluster/rcluster/internal/manager"
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/version"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 const rootLong = `rcluster administers Redis Cluster (and Valkey) like redis-cli --cluster,

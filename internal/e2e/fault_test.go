@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/redistest"
 	slotset "github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // The fault suite (issue 16): a slot move is interrupted by a real fault

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // ServerBinary is the program looked up in PATH.

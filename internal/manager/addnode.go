@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // AddNodeOptions are add-node's settings.
@@ -30,7 +30,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 			}
 			// redis-cli also accepts a replica's ID here; a replica cannot
 			// have replicas, so rcluster refuses it before changing anything.
-			if master == nil || master.Slave {
+			if master == nil || master.IsReplica() {
 				m.P.Err("[ERR] No such master ID %s\n", o.MasterID)
 				return ErrReported
 			}
@@ -70,7 +70,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 	if err != nil {
 		return err
 	}
-	if _, err := nn.Client.Do(ctx, meet...); err != nil {
+	if _, err := node.Run(ctx, nn.Client, meet); err != nil {
 		m.P.ReplyError(nn.Addr(), replyText(err))
 		return ErrReported
 	}
@@ -85,7 +85,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 			return err
 		}
 		m.P.Info(">>> Configure node as replica of %s.\n", master.Addr())
-		if _, err := nn.Client.Do(ctx, "CLUSTER", "REPLICATE", master.ID); err != nil {
+		if err := node.Replicate(ctx, nn.Client, master.ID); err != nil {
 			m.P.ReplyError(nn.Addr(), replyText(err))
 			return ErrReported
 		}
@@ -130,7 +130,7 @@ func (m *Manager) copyFunctions(ctx context.Context, from, to *Node) error {
 func (m *Manager) leastReplicasMaster(skip *Node) *Node {
 	var best *Node
 	for _, n := range m.Nodes {
-		if n.Slave || n == skip {
+		if n.IsReplica() || n == skip {
 			continue
 		}
 		if best == nil || n.Replicas < best.Replicas {

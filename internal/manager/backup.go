@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // BackupOptions are the settings of backup.
@@ -53,7 +53,7 @@ func (m *Manager) Backup(ctx context.Context, checkOK bool, o BackupOptions) err
 			json.WriteString(",\n")
 		}
 		json.WriteString(nodeJSON(n, errorCount))
-		if n.MasterID != "" {
+		if n.IsReplica() {
 			continue
 		}
 		m.P.Info(">>> Node %s -> Saving RDB...\n", n.Addr())

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // CallOptions choose the nodes call runs on and how replies are printed.
@@ -40,7 +40,7 @@ func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) []Call
 
 	var sel []*Node
 	for _, n := range m.Nodes {
-		replica := n.MasterID != ""
+		replica := n.IsReplica()
 		if (o.OnlyMasters && replica) || (o.OnlyReplicas && !replica) {
 			continue
 		}

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // ShowClusterInfo prints the per-master summary that info and check start
@@ -17,7 +17,7 @@ import (
 func (m *Manager) ShowClusterInfo(ctx context.Context) {
 	var masters []*Node
 	for _, n := range m.Nodes {
-		if !n.Slave && n.ID != "" {
+		if n.IsMaster() && n.ID != "" {
 			masters = append(masters, n)
 		}
 	}
@@ -38,7 +38,7 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 		}
 		replicas := 0
 		for _, r := range m.Nodes {
-			if r.Slave && r.MasterID == n.ID {
+			if r.IsReplica() && r.MasterID == n.ID {
 				replicas++
 			}
 		}
@@ -101,7 +101,7 @@ func consistent(texts []string) bool {
 // did not answer).
 func (m *Manager) clusterNodesTexts(ctx context.Context) []string {
 	texts := make([]string, len(m.Nodes))
-	each(len(m.Nodes), func(i int) { texts[i], _ = node.Str(m.Nodes[i].Client.Do(ctx, "CLUSTER", "NODES")) })
+	each(len(m.Nodes), func(i int) { texts[i], _ = node.ClusterNodes(ctx, m.Nodes[i].Client) })
 	return texts
 }
 
@@ -263,11 +263,11 @@ func keysOutsideOwned(ctx context.Context, n *Node) cluster.SlotSet {
 	const batch = 1024
 	for len(slots) > 0 {
 		k := min(batch, len(slots))
-		cmds := make([][]any, k)
+		cmds := make([]node.Cmd, k)
 		for i := 0; i < k; i++ {
-			cmds[i] = []any{"CLUSTER", "COUNTKEYSINSLOT", slots[i]}
+			cmds[i] = node.CountKeysInSlotCmd(slots[i])
 		}
-		for i, r := range node.Pipeline(ctx, n.Client, cmds) {
+		for i, r := range n.Client.Pipeline(ctx, cmds) {
 			if c, err := node.Int(r.Val, r.Err); err == nil && c > 0 {
 				out.Add(slots[i])
 			}
@@ -297,7 +297,7 @@ func (m *Manager) Doc(ok bool) report.ClusterDoc {
 			keys = &k
 			d.Keys += k
 		}
-		if !n.Slave {
+		if n.IsMaster() {
 			d.Masters++
 		}
 		covered.Union(&n.Slots)

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
@@ -147,12 +147,12 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 			return
 		}
 		var text string
-		text, r.nodesErr = node.Str(c.Do(ctx, "CLUSTER", "NODES"))
+		text, r.nodesErr = node.ClusterNodes(ctx, c)
 		if r.nodesErr == nil {
 			r.lines, r.nodesErr = cluster.ParseNodes(text)
 		}
 		if !strings.Contains(r.info, "db0:") {
-			r.cinfo, r.cinfoErr = node.Str(c.Do(ctx, "CLUSTER", "INFO"))
+			r.cinfo, r.cinfoErr = node.ClusterInfo(ctx, c)
 		}
 	})
 	closeAll := func() {
@@ -230,28 +230,24 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	errs := make([]error, len(m.Nodes))
 	each(len(m.Nodes), func(i int) {
 		n := m.Nodes[i]
-		if n.MasterID != "" || n.Slots.Count() == 0 {
+		if n.IsReplica() || n.Slots.Count() == 0 {
 			return
 		}
-		args := []any{"CLUSTER", "ADDSLOTS"}
-		for _, s := range n.Slots.Slots() {
-			args = append(args, s)
-		}
-		_, errs[i] = n.Client.Do(ctx, args...)
+		errs[i] = node.AddSlots(ctx, n.Client, n.Slots.Slots()...)
 	})
 	if err := m.firstError(errs); err != nil {
 		return err
 	}
 	fresh := &newMasters{since: time.Now()}
 	for _, n := range m.Nodes {
-		if n.MasterID == "" && n.Slots.Count() > 0 {
+		if n.IsMaster() && n.Slots.Count() > 0 {
 			fresh.nodes = append(fresh.nodes, n)
 		}
 	}
 	m.P.Info(">>> Nodes configuration updated\n")
 	m.P.Info(">>> Assign a different config epoch to each node\n")
 	each(len(m.Nodes), func(i int) {
-		m.Nodes[i].Client.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", i+1) // errors ignored, as redis-cli does
+		_ = node.SetConfigEpoch(ctx, m.Nodes[i].Client, i+1) // errors ignored, as redis-cli does
 	})
 	m.P.Info(">>> Sending CLUSTER MEET messages to join the cluster\n")
 	meet, err := m.meetArgs(ctx, m.Nodes[0])
@@ -259,7 +255,7 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 		return err
 	}
 	errs = make([]error, len(m.Nodes))
-	each(len(m.Nodes)-1, func(i int) { _, errs[i+1] = m.Nodes[i+1].Client.Do(ctx, meet...) })
+	each(len(m.Nodes)-1, func(i int) { _, errs[i+1] = node.Run(ctx, m.Nodes[i+1].Client, meet) })
 	if err := m.firstError(errs); err != nil {
 		return err
 	}
@@ -272,8 +268,8 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	}
 	errs = make([]error, len(m.Nodes))
 	each(len(m.Nodes), func(i int) {
-		if n := m.Nodes[i]; n.MasterID != "" {
-			_, errs[i] = n.Client.Do(ctx, "CLUSTER", "REPLICATE", n.MasterID)
+		if n := m.Nodes[i]; n.IsReplica() {
+			errs[i] = node.Replicate(ctx, n.Client, n.MasterID)
 		}
 	})
 	if err := m.firstError(errs); err != nil {
@@ -296,7 +292,7 @@ func (m *Manager) firstError(errs []error) error {
 
 // meetArgs is the CLUSTER MEET that introduces n to another node; it
 // prints redis-cli's message when n's host does not resolve.
-func (m *Manager) meetArgs(ctx context.Context, n *Node) ([]any, error) {
+func (m *Manager) meetArgs(ctx context.Context, n *Node) (node.Cmd, error) {
 	args, err := meetCommand(ctx, n)
 	if err != nil {
 		m.P.Stderr("Invalid IP address or hostname specified: %s\n", n.Host)
@@ -305,16 +301,12 @@ func (m *Manager) meetArgs(ctx context.Context, n *Node) ([]any, error) {
 	return args, nil
 }
 
-func meetCommand(ctx context.Context, n *Node) ([]any, error) {
+func meetCommand(ctx context.Context, n *Node) (node.Cmd, error) {
 	ip, err := resolveIP(ctx, n.Host)
 	if err != nil {
 		return nil, err
 	}
-	args := []any{"CLUSTER", "MEET", ip, n.Port}
-	if n.BusPort != 0 && n.BusPort != n.Port+10000 {
-		args = append(args, n.BusPort)
-	}
-	return args, nil
+	return node.MeetCmd(ip, n.Port, n.BusPort), nil
 }
 
 // resolveIP turns a host into the IP that CLUSTER MEET needs.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // DelNode removes a node from the loaded cluster (clusterManagerCommandDeleteNode):
@@ -43,7 +45,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 			// node being deleted; rcluster spreads them and never picks it.
 			master := m.leastReplicasMaster(target)
 			m.P.Info(">>> %s as replica of %s\n", n.Addr(), master.Addr())
-			if !m.do(ctx, n, "CLUSTER", "REPLICATE", master.ID) {
+			if !m.replied(n, node.Replicate(ctx, n.Client, master.ID)) {
 				return ErrReported
 			}
 			n.MasterID = master.ID
@@ -53,7 +55,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 	// All at once: a forgotten node is only kept out for 60 seconds, so
 	// every node must forget it well within that time.
 	errs := make([]error, len(rest))
-	each(len(rest), func(i int) { _, errs[i] = rest[i].Client.Do(ctx, "CLUSTER", "FORGET", id) })
+	each(len(rest), func(i int) { errs[i] = node.Forget(ctx, rest[i].Client, id) })
 	for i, err := range errs {
 		if err != nil {
 			m.P.ReplyError(rest[i].Addr(), replyText(err))
@@ -62,7 +64,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 	}
 	if target != nil {
 		m.P.Info(">>> Sending CLUSTER RESET SOFT to the deleted node.\n")
-		if !m.do(ctx, target, "CLUSTER", "RESET", "SOFT") {
+		if !m.replied(target, node.ResetSoft(ctx, target.Client)) {
 			return ErrReported
 		}
 	}

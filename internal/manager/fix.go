@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // The fixers of redis-cli's fix command (clusterManagerFix*). They run only
@@ -28,17 +28,18 @@ func (m *Manager) refuseUnreachable(what string) bool {
 
 // clearSlot sends SETSLOT STABLE, printing an error reply.
 func (m *Manager) clearSlot(ctx context.Context, n *Node, slot int) bool {
-	return m.do(ctx, n, "CLUSTER", "SETSLOT", slot, "STABLE")
+	return m.replied(n, node.SetSlot(ctx, n.Client, slot, node.Stable, ""))
 }
 
 // setSlot sends SETSLOT slot state id, printing an error reply.
-func (m *Manager) setSlot(ctx context.Context, n *Node, slot int, state, id string) bool {
-	return m.do(ctx, n, "CLUSTER", "SETSLOT", slot, state, id)
+func (m *Manager) setSlot(ctx context.Context, n *Node, slot int, state node.SlotState, id string) bool {
+	return m.replied(n, node.SetSlot(ctx, n.Client, slot, state, id))
 }
 
-// do sends a command and prints redis-cli's message for an error reply.
-func (m *Manager) do(ctx context.Context, n *Node, args ...any) bool {
-	if _, err := n.Client.Do(ctx, args...); err != nil {
+// replied prints redis-cli's message for n's error reply, if there was
+// one, and reports whether the command succeeded.
+func (m *Manager) replied(n *Node, err error) bool {
+	if err != nil {
 		m.P.ReplyError(n.Addr(), replyText(err))
 		return false
 	}
@@ -47,7 +48,7 @@ func (m *Manager) do(ctx context.Context, n *Node, args ...any) bool {
 
 // countKeys is CLUSTER COUNTKEYSINSLOT; -1 on error.
 func (m *Manager) countKeys(ctx context.Context, n *Node, slot int) int64 {
-	c, err := node.Int(n.Client.Do(ctx, "CLUSTER", "COUNTKEYSINSLOT", slot))
+	c, err := node.CountKeysInSlot(ctx, n.Client, slot)
 	if err != nil {
 		m.P.ReplyError(n.Addr(), replyText(err))
 		return -1
@@ -58,12 +59,12 @@ func (m *Manager) countKeys(ctx context.Context, n *Node, slot int) int64 {
 // delSlot sends DELSLOTS; with ignoreUnassigned an error is forgiven when the
 // node sees no owner for the slot.
 func (m *Manager) delSlot(ctx context.Context, n *Node, slot int, ignoreUnassigned bool) bool {
-	_, err := n.Client.Do(ctx, "CLUSTER", "DELSLOTS", slot)
+	err := node.DelSlots(ctx, n.Client, slot)
 	if err == nil {
 		return true
 	}
 	if ignoreUnassigned {
-		if served, e := slotOwned(ctx, n, slot); e == nil && !served {
+		if served, e := node.SlotServed(ctx, n.Client, slot); e == nil && !served {
 			return true
 		}
 	}
@@ -71,35 +72,16 @@ func (m *Manager) delSlot(ctx context.Context, n *Node, slot int, ignoreUnassign
 	return false
 }
 
-func slotOwned(ctx context.Context, n *Node, slot int) (bool, error) {
-	v, err := n.Client.Do(ctx, "CLUSTER", "SLOTS")
-	if err != nil {
-		return false, err
-	}
-	ranges, _ := v.([]any)
-	for _, r := range ranges {
-		e, _ := r.([]any)
-		if len(e) >= 3 {
-			from, _ := e[0].(int64)
-			to, _ := e[1].(int64)
-			if int64(slot) >= from && int64(slot) <= to {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
-
 // setSlotOwner makes n the owner of slot in one transaction:
 // DELSLOTS, ADDSLOTS, [SETSLOT STABLE], BUMPEPOCH. Only an ADDSLOTS failure
 // counts, as in redis-cli.
 func (m *Manager) setSlotOwner(ctx context.Context, n *Node, slot int, clear bool) bool {
-	cmds := [][]any{{"CLUSTER", "DELSLOTS", slot}, {"CLUSTER", "ADDSLOTS", slot}}
+	cmds := []node.Cmd{node.DelSlotsCmd(slot), node.AddSlotsCmd(slot)}
 	if clear {
-		cmds = append(cmds, []any{"CLUSTER", "SETSLOT", slot, "STABLE"})
+		cmds = append(cmds, node.SetSlotCmd(slot, node.Stable, ""))
 	}
-	cmds = append(cmds, []any{"CLUSTER", "BUMPEPOCH"})
-	res, err := node.Transaction(ctx, n.Client, cmds)
+	cmds = append(cmds, node.BumpEpochCmd())
+	res, err := n.Client.Transaction(ctx, cmds)
 	if err != nil {
 		m.P.ReplyError(n.Addr(), replyText(err))
 		return false
@@ -117,10 +99,10 @@ func (m *Manager) nodeWithMostKeys(ctx context.Context, nodes []*Node, slot int)
 	var best *Node
 	var most int64
 	for _, n := range nodes {
-		if n.Slave || n.MasterID != "" {
+		if n.IsReplica() {
 			continue
 		}
-		c, err := node.Int(n.Client.Do(ctx, "CLUSTER", "COUNTKEYSINSLOT", slot))
+		c, err := node.CountKeysInSlot(ctx, n.Client, slot)
 		if err != nil {
 			return nil
 		}
@@ -140,7 +122,7 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 	m.P.Info(">>> Fixing slots coverage...\n")
 	masters := []*Node{}
 	for _, n := range m.Nodes {
-		if !n.Slave && n.MasterID == "" {
+		if n.IsMaster() {
 			masters = append(masters, n)
 		}
 	}
@@ -151,7 +133,7 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 			continue
 		}
 		for _, n := range masters {
-			keys, err := node.Strings(n.Client.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, 1))
+			keys, err := node.GetKeysInSlot(ctx, n.Client, slot, 1)
 			if err != nil {
 				return -1
 			}
@@ -224,8 +206,8 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 					if src == target {
 						continue
 					}
-					if !m.setSlot(ctx, src, s, "NODE", target.ID) ||
-						!m.setSlot(ctx, src, s, "IMPORTING", target.ID) {
+					if !m.setSlot(ctx, src, s, node.Owner, target.ID) ||
+						!m.setSlot(ctx, src, s, node.Importing, target.ID) {
 						return -1
 					}
 					if ok, _ := m.moveSlot(ctx, src, target, s, moveOpts{verbose: true, cold: true}); !ok {
@@ -246,7 +228,7 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 func (m *Manager) waitStateOK(ctx context.Context, n *Node, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		info, err := node.Str(n.Client.Do(ctx, "CLUSTER", "INFO"))
+		info, err := node.ClusterInfo(ctx, n.Client)
 		if v, _ := node.InfoField(info, "cluster_state"); err != nil || v == "ok" {
 			return
 		}
@@ -292,7 +274,7 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 	m.P.Info(">>> Fixing open slot %d\n", slot)
 	var owners, migrating, importing []*Node
 	for _, n := range m.Nodes {
-		if n.Slave {
+		if n.IsReplica() {
 			continue
 		}
 		if n.Slots.Has(slot) {
@@ -314,7 +296,7 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 	}
 	var migStr, impStr []string
 	for _, n := range m.Nodes {
-		if n.Slave {
+		if n.IsReplica() {
 			continue
 		}
 		switch {
@@ -366,7 +348,7 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 				return false
 			}
 			n.Slots.Remove(slot)
-			if !m.setSlot(ctx, n, slot, "node", owner.ID) || !m.setSlot(ctx, n, slot, "importing", owner.ID) {
+			if !m.setSlot(ctx, n, slot, node.Owner, owner.ID) || !m.setSlot(ctx, n, slot, node.Importing, owner.ID) {
 				return false
 			}
 			importing = append(without(importing, n), n)
@@ -394,10 +376,10 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 			}
 		}
 		for _, n := range m.Nodes {
-			if n == owner || n.Slave {
+			if n == owner || n.IsReplica() {
 				continue
 			}
-			if !m.setSlot(ctx, n, slot, "NODE", owner.ID) {
+			if !m.setSlot(ctx, n, slot, node.Owner, owner.ID) {
 				return false
 			}
 		}
@@ -446,7 +428,7 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 	}
 	closable := len(importing) == 0 && len(migrating) == 1
 	if closable && owner != migrating[0] {
-		keys, err := node.Strings(migrating[0].Client.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, 10))
+		keys, err := node.GetKeysInSlot(ctx, migrating[0].Client, slot, 10)
 		if err != nil {
 			m.P.ReplyError(migrating[0].Addr(), replyText(err))
 			return false
@@ -491,7 +473,7 @@ func (m *Manager) FixMultipleSlotOwners(ctx context.Context, slot int, owners []
 	}
 	ok := false
 	for _, n := range m.Nodes {
-		if n == owner || n.Slave {
+		if n == owner || n.IsReplica() {
 			continue
 		}
 		c := m.countKeys(ctx, n, slot)
@@ -499,7 +481,7 @@ func (m *Manager) FixMultipleSlotOwners(ctx context.Context, slot int, owners []
 			break
 		}
 		m.delSlot(ctx, n, slot, true)
-		if !m.setSlot(ctx, n, slot, "node", owner.ID) {
+		if !m.setSlot(ctx, n, slot, node.Owner, owner.ID) {
 			return false
 		}
 		if c > 0 {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // ImportOptions are the settings of import.
@@ -84,7 +84,7 @@ func (m *Manager) Import(ctx context.Context, o ImportOptions) error {
 
 	// Slot map: the first master in list order that owns the slot.
 	for _, n := range m.Nodes {
-		if n.Slave || n.Slots.Count() == 0 {
+		if n.IsReplica() || n.Slots.Count() == 0 {
 			continue
 		}
 		for s := 0; s < cluster.NumSlots; s++ {
@@ -209,11 +209,11 @@ func (im *importer) mustGoAlone(ctx context.Context, keys []string, targets []*N
 	}
 	each(len(order), func(j int) {
 		idx := byTarget[order[j]]
-		cmds := make([][]any, len(idx))
+		cmds := make([]node.Cmd, len(idx))
 		for x, i := range idx {
-			cmds[x] = []any{"EXISTS", keys[i]}
+			cmds[x] = node.Cmd{"EXISTS", keys[i]}
 		}
-		for x, r := range node.Pipeline(ctx, order[j].Client, cmds) {
+		for x, r := range order[j].Client.Pipeline(ctx, cmds) {
 			if n, err := node.Int(r.Val, r.Err); err != nil || n != 0 {
 				alone[idx[x]] = true
 			}

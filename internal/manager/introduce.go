@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // introducer speeds up a join. Left to gossip, nodes hear of each other
@@ -26,7 +26,7 @@ import (
 // other's names, and a second one for the slots.
 type introducer struct {
 	nodes []*Node
-	meet  [][]any // per node, the CLUSTER MEET that names it; nil if its host does not resolve
+	meet  []node.Cmd // per node, the CLUSTER MEET that names it; nil if its host does not resolve
 	last  map[[2]int]time.Time
 }
 
@@ -44,7 +44,7 @@ const (
 )
 
 func newIntroducer(ctx context.Context, nodes []*Node) *introducer {
-	in := &introducer{nodes: nodes, meet: make([][]any, len(nodes)), last: map[[2]int]time.Time{}}
+	in := &introducer{nodes: nodes, meet: make([]node.Cmd, len(nodes)), last: map[[2]int]time.Time{}}
 	for i, n := range nodes {
 		in.meet[i], _ = meetCommand(ctx, n)
 	}
@@ -62,7 +62,7 @@ func (in *introducer) introduce(ctx context.Context, texts []string) {
 	for i, text := range texts {
 		budget[i] = maxHandshakes - strings.Count(text, "handshake")
 	}
-	cmds := make([][][]any, len(in.nodes)) // per node, the MEETs it sends
+	cmds := make([][]node.Cmd, len(in.nodes)) // per node, the MEETs it sends
 	for y, xs := range introductions(in.nodes, texts) {
 		for _, x := range xs {
 			if in.meet[x] != nil && now.Sub(in.last[[2]int{y, x}]) >= meetAgain && budget[y] > 0 && budget[x] > 0 {
@@ -75,7 +75,7 @@ func (in *introducer) introduce(ctx context.Context, texts []string) {
 	}
 	each(len(cmds), func(y int) {
 		if len(cmds[y]) > 0 {
-			node.Pipeline(ctx, in.nodes[y].Client, cmds[y]) // best effort: gossip gets there anyway
+			in.nodes[y].Client.Pipeline(ctx, cmds[y]) // best effort: gossip gets there anyway
 		}
 	})
 }
@@ -108,7 +108,7 @@ func introductions(nodes []*Node, texts []string) [][]int {
 	}
 	owner := make([]bool, n) // a master of the model, with slots
 	for i, nd := range nodes {
-		owner[i] = nd.MasterID == "" && nd.Slots.Count() > 0
+		owner[i] = nd.IsMaster() && nd.Slots.Count() > 0
 	}
 	// Of two strangers, the one to send the single MEET between them: the
 	// one that owns slots, or the first if both or neither do.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // CheckIsCluster sends INFO and prints redis-cli's message when the node is
@@ -38,7 +38,7 @@ func replyText(err error) string {
 // fetchNodes sends CLUSTER NODES and parses it. A reply error is returned as
 // is; an unparsable reply is ErrBadNodesReply.
 func fetchNodes(ctx context.Context, n *Node) ([]*cluster.Line, error) {
-	text, err := node.Str(n.Client.Do(ctx, "CLUSTER", "NODES"))
+	text, err := node.ClusterNodes(ctx, n.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (m *Manager) LoadFrom(ctx context.Context, entry *Node) error {
 			ok = !(f.NoAddr || f.Disconnected || f.Fail)
 		}
 		if !ok {
-			if !f.Slave {
+			if f.IsMaster() {
 				m.UnreachableMasters++
 			}
 			m.Problems = append(m.Problems, report.Problem{Kind: "unreachable_node", Node: f.Addr(),

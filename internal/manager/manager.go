@@ -5,10 +5,10 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/migrate"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // ErrReported means the failure was already reported in redis-cli's words;
@@ -143,11 +143,11 @@ func each(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// Masters returns the loaded nodes not flagged slave, in list order.
+// Masters returns the loaded masters, in list order.
 func (m *Manager) Masters() []*Node {
 	var out []*Node
 	for _, n := range m.Nodes {
-		if !n.Slave {
+		if n.IsMaster() {
 			out = append(out, n)
 		}
 	}

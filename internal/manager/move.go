@@ -3,8 +3,8 @@ package manager
 import (
 	"context"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/migrate"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // moveOpts are redis-cli's clusterManagerMoveSlot options.
@@ -129,11 +129,11 @@ func (m *Manager) startProgress(ctx context.Context, label string, moves map[*No
 	var keys int64
 	for n, ss := range moves {
 		slots += len(ss)
-		cmds := make([][]any, len(ss))
+		cmds := make([]node.Cmd, len(ss))
 		for i, s := range ss {
-			cmds[i] = []any{"CLUSTER", "COUNTKEYSINSLOT", s}
+			cmds[i] = node.CountKeysInSlotCmd(s)
 		}
-		for _, r := range node.Pipeline(ctx, n.Client, cmds) {
+		for _, r := range n.Client.Pipeline(ctx, cmds) {
 			if c, ok := r.Val.(int64); ok {
 				keys += c
 			}

@@ -51,7 +51,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 	var involved []*Node
 	var in []plan.RebalanceNode
 	for _, n := range m.Nodes {
-		if n.Slave || n.MasterID != "" {
+		if n.IsReplica() {
 			continue
 		}
 		if !o.UseEmptyMasters && n.Slots.Count() == 0 {

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // Redis keeps a master at cluster_state:fail for its rejoin delay,
@@ -105,7 +105,7 @@ func endNodeRejoinDelay(ctx context.Context, n *Node, since time.Time) (restoreE
 }
 
 func clusterStateOK(ctx context.Context, n *Node) bool {
-	info, err := node.Str(n.Client.Do(ctx, "CLUSTER", "INFO"))
+	info, err := node.ClusterInfo(ctx, n.Client)
 	if err != nil {
 		return false
 	}

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/internal/redistest"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // The node timeout lowered to end a rejoin delay is set back even when the

@@ -95,7 +95,7 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	if all {
 		sources = nil
 		for _, n := range m.Nodes {
-			if !n.Slave && n.MasterID == "" && n.ID != target.ID {
+			if n.IsMaster() && n.ID != target.ID {
 				sources = append(sources, n)
 			}
 		}
@@ -267,7 +267,7 @@ func (m *Manager) reshardNode(id string, _ *Node) *Node {
 	if !ok {
 		return nil
 	}
-	if n == nil || n.Slave {
+	if n == nil || n.IsReplica() {
 		m.P.Err("*** The specified node (%s) is not known or not a master, please retry.\n", id)
 		return nil
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // SetTimeout sets cluster-node-timeout on every loaded node and saves it in

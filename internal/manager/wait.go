@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // pollInterval is how often rcluster looks at the nodes while waiting;
@@ -159,13 +159,13 @@ func (m *Manager) settleProblems(ctx context.Context, matchModel bool) (problems
 	each(len(m.Nodes), func(i int) {
 		v := &views[i]
 		c := m.Nodes[i].Client
-		info, err := node.Str(c.Do(ctx, "CLUSTER", "INFO"))
+		info, err := node.ClusterInfo(ctx, c)
 		if err != nil {
 			v.err = err
 			return
 		}
 		v.state, _ = node.InfoField(info, "cluster_state")
-		text, err := node.Str(c.Do(ctx, "CLUSTER", "NODES"))
+		text, err := node.ClusterNodes(ctx, c)
 		texts[i] = text
 		var lines []*cluster.Line
 		if err == nil {

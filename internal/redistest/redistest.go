@@ -29,7 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
-	"github.com/rcluster/rcluster/internal/node"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // RequireEnv is the environment variable that turns a missing redis-server or

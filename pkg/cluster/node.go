@@ -44,8 +44,13 @@ type Node struct {
 // Addr returns "host:port" (IPv6 hosts are not bracketed, as in redis-cli).
 func (n *Node) Addr() string { return n.Host + ":" + strconv.Itoa(n.Port) }
 
-// IsMaster reports whether the node is not flagged slave.
-func (n *Node) IsMaster() bool { return !n.Slave }
+// IsReplica reports whether the node replicates another: flagged slave in
+// CLUSTER NODES, or given a master to replicate by create's plan. IsReplica
+// and IsMaster are the one definition of the two roles.
+func (n *Node) IsReplica() bool { return n.Slave || n.MasterID != "" }
+
+// IsMaster reports whether the node is a master: not a replica.
+func (n *Node) IsMaster() bool { return !n.IsReplica() }
 
 // HasFlag reports whether the textual flags include f.
 func (n *Node) HasFlag(f string) bool {

@@ -8,26 +8,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rcluster/rcluster/pkg/node"
 )
-
-// Conn sends one command to a node. Replies are RESP2 values (string, int64,
-// []any, nil); an error reply must satisfy ReplyError.
-type Conn interface {
-	Do(ctx context.Context, args ...any) (any, error)
-}
-
-// ReplyError is implemented by errors that carry a node's error reply.
-type ReplyError interface {
-	error
-	ReplyText() string
-}
 
 // Node is one side of a move.
 type Node struct {
 	ID   string
 	Host string // the address MIGRATE connects to
 	Port int
-	Conn Conn
+	Conn node.Client
 }
 
 // Addr is "host:port" as redis-cli prints it.
@@ -127,20 +117,16 @@ func (m *Mover) obs() Observer {
 }
 
 func replyText(err error) (string, bool) {
-	var re ReplyError
+	var re *node.ReplyError
 	if errors.As(err, &re) {
-		return re.ReplyText(), true
+		return re.Msg, true
 	}
 	return "", false
 }
 
 // SetSlot sends CLUSTER SETSLOT slot state id to n.
-func SetSlot(ctx context.Context, n *Node, slot int, state, id string) error {
-	args := []any{"CLUSTER", "SETSLOT", slot, state}
-	if id != "" {
-		args = append(args, id)
-	}
-	if _, err := n.Conn.Do(ctx, args...); err != nil {
+func SetSlot(ctx context.Context, n *Node, slot int, state node.SlotState, id string) error {
+	if err := node.SetSlot(ctx, n.Conn, slot, state, id); err != nil {
 		msg, ok := replyText(err)
 		if !ok {
 			msg = err.Error()
@@ -173,7 +159,7 @@ func (m *Mover) MigrateKeys(ctx context.Context, src, dst *Node, slot int) error
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		v, err := src.Conn.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, fetch)
+		v, err := node.Run(ctx, src.Conn, node.GetKeysInSlotCmd(slot, fetch))
 		if err != nil {
 			if msg, ok := replyText(err); ok {
 				obs.ReplyError(src, msg)
@@ -221,16 +207,16 @@ func (m *Mover) batchBytes() int64 {
 // come from MEMORY USAGE in one round trip; a key whose size is unknown
 // counts as small.
 func (m *Mover) cut(ctx context.Context, src *Node, keys []any) [][]any {
-	cmds := make([][]any, len(keys))
+	cmds := make([]node.Cmd, len(keys))
 	for i, k := range keys {
-		cmds[i] = []any{"MEMORY", "USAGE", k}
+		cmds[i] = node.Cmd{"MEMORY", "USAGE", k}
 	}
-	sizes, _ := doMulti(ctx, src.Conn, cmds)
+	sizes := src.Conn.Pipeline(ctx, cmds)
 	maxKeys, maxBytes := m.batchKeys(), m.batchBytes()
 	var out [][]any
 	start, bytes := 0, int64(0)
 	for i := range keys {
-		size, _ := sizes[i].(int64)
+		size, _ := sizes[i].Val.(int64)
 		if i > start && (i-start >= maxKeys || bytes+size > maxBytes) {
 			out = append(out, keys[start:i])
 			start, bytes = i, 0
@@ -238,24 +224,6 @@ func (m *Mover) cut(ctx context.Context, src *Node, keys []any) [][]any {
 		bytes += size
 	}
 	return append(out, keys[start:])
-}
-
-// Pipeliner is implemented by connections that can send several commands in
-// one round trip.
-type Pipeliner interface {
-	DoMulti(ctx context.Context, cmds [][]any) ([]any, []error)
-}
-
-// doMulti sends cmds in one round trip when the connection can.
-func doMulti(ctx context.Context, c Conn, cmds [][]any) ([]any, []error) {
-	if p, ok := c.(Pipeliner); ok {
-		return p.DoMulti(ctx, cmds)
-	}
-	out, errs := make([]any, len(cmds)), make([]error, len(cmds))
-	for i, cmd := range cmds {
-		out[i], errs[i] = c.Do(ctx, cmd...)
-	}
-	return out, errs
 }
 
 // Transient errors: a target that is absorbing a change answers
@@ -313,7 +281,7 @@ func (m *Mover) handleMigrateError(ctx context.Context, src, dst *Node, slot int
 	busy := strings.Contains(msg, "BUSYKEY")
 	notServed := false
 	if !busy {
-		owned, ownerErr := slotServed(ctx, src, slot)
+		owned, ownerErr := node.SlotServed(ctx, src.Conn, slot)
 		if ownerErr != nil {
 			if t, ok := replyText(ownerErr); ok {
 				obs.ReplyError(src, t)
@@ -328,7 +296,7 @@ func (m *Mover) handleMigrateError(ctx context.Context, src, dst *Node, slot int
 	}
 	if m.Opts.Fix && notServed {
 		obs.SlotNotServed(dst)
-		_ = SetSlot(ctx, src, slot, "node", dst.ID)
+		_ = SetSlot(ctx, src, slot, node.Owner, dst.ID)
 	}
 	if busy {
 		obs.TargetKeyExists()
@@ -371,27 +339,6 @@ func (m *Mover) migrateArgs(dst *Node, keys []any, replace bool) []any {
 	}
 	args = append(args, "KEYS")
 	return append(args, keys...)
-}
-
-// slotServed asks n (CLUSTER SLOTS) whether any node serves slot.
-func slotServed(ctx context.Context, n *Node, slot int) (bool, error) {
-	v, err := n.Conn.Do(ctx, "CLUSTER", "SLOTS")
-	if err != nil {
-		return false, err
-	}
-	ranges, _ := v.([]any)
-	for _, r := range ranges {
-		e, _ := r.([]any)
-		if len(e) < 3 {
-			continue
-		}
-		from, _ := e[0].(int64)
-		to, _ := e[1].(int64)
-		if int64(slot) >= from && int64(slot) <= to {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // compareValues compares DEBUG DIGEST-VALUE of keys on both nodes and
@@ -475,13 +422,13 @@ func (m *Mover) MoveSlot(ctx context.Context, src, dst *Node, slot int, others [
 // command, which is most of the cost of moving slots with few keys.
 // It returns how many slots were moved completely.
 func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, others []*Node, o MoveOptions, h SlotHooks) (int, error) {
-	setSlots := func(n *Node, state, id string, tolerate func(string) bool) error {
-		cmds := make([][]any, len(slots))
+	setSlots := func(n *Node, state node.SlotState, id string, tolerate func(string) bool) error {
+		cmds := make([]node.Cmd, len(slots))
 		for i, s := range slots {
-			cmds[i] = []any{"CLUSTER", "SETSLOT", s, state, id}
+			cmds[i] = node.SetSlotCmd(s, state, id)
 		}
-		_, errs := doMulti(ctx, n.Conn, cmds)
-		for _, err := range errs {
+		for _, r := range n.Conn.Pipeline(ctx, cmds) {
+			err := r.Err
 			if err == nil {
 				continue
 			}
@@ -499,10 +446,10 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 		return nil
 	}
 	if !o.Cold {
-		if err := setSlots(dst, "importing", src.ID, nil); err != nil {
+		if err := setSlots(dst, node.Importing, src.ID, nil); err != nil {
 			return 0, err
 		}
-		if err := setSlots(src, "migrating", dst.ID, nil); err != nil {
+		if err := setSlots(src, node.Migrating, dst.ID, nil); err != nil {
 			return 0, err
 		}
 	}
@@ -524,12 +471,14 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 			slots = slots[:i+1]
 			if !o.Cold {
 				for _, n := range []*Node{dst, src} {
-					cmds := make([][]any, len(rest))
+					cmds := make([]node.Cmd, len(rest))
 					for j, r := range rest {
-						cmds[j] = []any{"CLUSTER", "SETSLOT", r, "STABLE"}
+						cmds[j] = node.SetSlotCmd(r, node.Stable, "")
 					}
-					if _, errs := doMulti(ctx, n.Conn, cmds); firstError(errs) != nil {
-						return 0, firstError(errs)
+					for _, r := range n.Conn.Pipeline(ctx, cmds) {
+						if r.Err != nil {
+							return 0, r.Err
+						}
 					}
 				}
 			}
@@ -542,13 +491,13 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 	}
 	// The target first: if it failed before learning it owns the slots, they
 	// would be left without an owner (redis/redis#7116).
-	if err := setSlots(dst, "node", dst.ID, nil); err != nil {
+	if err := setSlots(dst, node.Owner, dst.ID, nil); err != nil {
 		return 0, err
 	}
 	// A source that just gave away its last slot may already have turned
 	// into a replica of the target (redis/redis#9223): not an error. In
 	// redis-cli's fix (no error sink) no source error stops the move.
-	if err := setSlots(src, "node", dst.ID, func(msg string) bool {
+	if err := setSlots(src, node.Owner, dst.ID, func(msg string) bool {
 		return o.NoErrorSink || strings.HasPrefix(msg, "ERR Please use SETSLOT only with masters.")
 	}); err != nil {
 		return 0, err
@@ -567,7 +516,7 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = setSlots(n, "node", dst.ID, func(msg string) bool {
+			errs[i] = setSlots(n, node.Owner, dst.ID, func(msg string) bool {
 				return strings.HasPrefix(msg, "ERR Please use SETSLOT only with masters.")
 			})
 		}()

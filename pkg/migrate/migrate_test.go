@@ -2,10 +2,13 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // fakeNode is an in-memory node: keys per slot with sizes, and a log of
@@ -22,10 +25,17 @@ type fakeNode struct {
 	busy        map[string]bool // keys that already exist on this node as a target
 }
 
-type replyErr string
+func replyErr(msg string) error { return &node.ReplyError{Msg: msg} }
 
-func (e replyErr) Error() string     { return string(e) }
-func (e replyErr) ReplyText() string { return string(e) }
+func (n *fakeNode) Pipeline(ctx context.Context, cmds []node.Cmd) []node.Result {
+	return node.DoEach(ctx, n.Do, cmds)
+}
+
+func (n *fakeNode) Transaction(context.Context, []node.Cmd) ([]node.Result, error) {
+	return nil, errors.New("no transactions here")
+}
+
+func (n *fakeNode) Close() error { return nil }
 
 func (n *fakeNode) Do(_ context.Context, args ...any) (any, error) {
 	n.mu.Lock()

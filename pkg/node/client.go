@@ -48,7 +48,15 @@ type Options struct {
 // Client is a connection to one node. Replies are RESP2 values: string,
 // int64, []any or nil; an error reply is a *ReplyError.
 type Client interface {
+	// Do sends one command.
 	Do(ctx context.Context, args ...any) (any, error)
+	// Pipeline sends cmds in one round trip and returns their replies in
+	// order.
+	Pipeline(ctx context.Context, cmds []Cmd) []Result
+	// Transaction sends cmds wrapped in MULTI/EXEC on one connection and
+	// returns the reply of each queued command; the error is set when MULTI
+	// or EXEC itself failed.
+	Transaction(ctx context.Context, cmds []Cmd) ([]Result, error)
 	Close() error
 }
 
@@ -59,9 +67,6 @@ type Dialer func(ctx context.Context, host string, port int) (Client, error)
 type ReplyError struct{ Msg string }
 
 func (e *ReplyError) Error() string { return e.Msg }
-
-// ReplyText returns the node's error text (it lets pkg/migrate read it).
-func (e *ReplyError) ReplyText() string { return e.Msg }
 
 // ConnectError means no connection could be opened. Reason is worded as
 // hiredis words it ("Connection refused"), for redis-cli's message.
@@ -214,7 +219,7 @@ func (cl *client) bounded(ctx context.Context, extra time.Duration, call func(co
 // migrateWait is how long the server itself may take to run cmds: the sum
 // of their MIGRATE timeouts ("MIGRATE host port key db timeout ...", in
 // milliseconds).
-func migrateWait(cmds ...[]any) time.Duration {
+func migrateWait(cmds ...Cmd) time.Duration {
 	var d time.Duration
 	for _, args := range cmds {
 		if len(args) < 6 {
@@ -327,21 +332,7 @@ type Result struct {
 	Err error
 }
 
-// Pipeline sends cmds in one round trip and returns their replies in order.
-func Pipeline(ctx context.Context, c Client, cmds [][]any) []Result {
-	if p, ok := c.(interface {
-		Pipeline(context.Context, [][]any) []Result
-	}); ok {
-		return p.Pipeline(ctx, cmds)
-	}
-	out := make([]Result, len(cmds))
-	for i, cmd := range cmds {
-		out[i].Val, out[i].Err = c.Do(ctx, cmd...)
-	}
-	return out
-}
-
-func (cl *client) Pipeline(ctx context.Context, cmds [][]any) []Result {
+func (cl *client) Pipeline(ctx context.Context, cmds []Cmd) []Result {
 	out := make([]Result, len(cmds))
 	res := make([]*redis.Cmd, len(cmds))
 	if err := cl.bounded(ctx, migrateWait(cmds...), func(ctx context.Context) {
@@ -366,18 +357,7 @@ func (cl *client) Pipeline(ctx context.Context, cmds [][]any) []Result {
 	return out
 }
 
-// Transaction sends cmds wrapped in MULTI/EXEC on one connection and returns
-// the reply of each queued command (an error when MULTI or EXEC failed).
-func Transaction(ctx context.Context, c Client, cmds [][]any) ([]Result, error) {
-	if t, ok := c.(interface {
-		Transaction(context.Context, [][]any) ([]Result, error)
-	}); ok {
-		return t.Transaction(ctx, cmds)
-	}
-	return nil, errors.New("transactions are not supported by this client")
-}
-
-func (cl *client) Transaction(ctx context.Context, cmds [][]any) ([]Result, error) {
+func (cl *client) Transaction(ctx context.Context, cmds []Cmd) ([]Result, error) {
 	res := make([]*redis.Cmd, len(cmds))
 	var err error
 	if berr := cl.bounded(ctx, migrateWait(cmds...), func(ctx context.Context) {
@@ -404,15 +384,4 @@ func (cl *client) Transaction(ctx context.Context, cmds [][]any) ([]Result, erro
 		}
 	}
 	return out, nil
-}
-
-// DoMulti sends cmds in one round trip and returns their replies and
-// errors (it lets pkg/migrate pipeline).
-func (cl *client) DoMulti(ctx context.Context, cmds [][]any) ([]any, []error) {
-	res := cl.Pipeline(ctx, cmds)
-	out, errs := make([]any, len(res)), make([]error, len(res))
-	for i, r := range res {
-		out[i], errs[i] = r.Val, r.Err
-	}
-	return out, errs
 }
