@@ -5,6 +5,7 @@ import (
 
 	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/node"
+	"github.com/rcluster/rcluster/pkg/plan"
 )
 
 // moveOpts are redis-cli's clusterManagerMoveSlot options.
@@ -120,24 +121,22 @@ func (o *printObserver) MigrateFailed(src *migrate.Node, msg string) {
 }
 
 // startProgress starts the progress bar for moves, counting their keys
-// (one pipelined COUNTKEYSINSLOT per source).
-func (m *Manager) startProgress(ctx context.Context, label string, moves map[*Node][]int) {
+// (one pipelined COUNTKEYSINSLOT per move).
+func (m *Manager) startProgress(ctx context.Context, label string, moves []plan.Move) {
 	if m.Progress == nil {
 		return
 	}
-	slots := 0
 	var keys int64
-	for n, ss := range moves {
-		slots += len(ss)
-		cmds := make([]node.Cmd, len(ss))
-		for i, s := range ss {
+	for _, mv := range moves {
+		cmds := make([]node.Cmd, len(mv.Slots))
+		for i, s := range mv.Slots {
 			cmds[i] = node.CountKeysInSlotCmd(s)
 		}
-		for _, r := range n.Client.Pipeline(ctx, cmds) {
+		for _, r := range m.NodeByID(mv.Source).Client.Pipeline(ctx, cmds) {
 			if c, ok := r.Val.(int64); ok {
 				keys += c
 			}
 		}
 	}
-	m.Progress.Start(label, slots, keys)
+	m.Progress.Start(label, plan.SlotCount(moves), keys)
 }

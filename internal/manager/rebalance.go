@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/rcluster/rcluster/internal/report"
-	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
@@ -88,25 +87,16 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 			m.P.Plain("%s balance is %d slots\n", involved[i].Addr(), p.Balances[i])
 		}
 	}
-	doc := report.MovePlanDoc{Moves: []report.MoveDoc{}}
-	for _, mv := range p.Moves {
-		set := cluster.SlotsOf(mv.Slots...)
-		doc.Moves = append(doc.Moves, report.MoveDoc{From: involved[mv.From].ID, To: involved[mv.To].ID, Count: mv.Count, Slots: report.Ranges(&set)})
-	}
-	m.Plan = doc
+	m.Plan = report.MovePlan(p.Moves)
 	if !o.Simulate {
-		moves := map[*Node][]int{}
-		for _, mv := range p.Moves {
-			moves[involved[mv.From]] = append(moves[involved[mv.From]], mv.Slots...)
-		}
-		m.startProgress(ctx, "rebalance", moves)
+		m.startProgress(ctx, "rebalance", p.Moves)
 		defer m.Progress.Done()
 	}
 	// Moves between disjoint pairs run at once; the output stays in plan order.
 	jobs := make([]job, len(p.Moves))
 	left := &unmoved{}
 	for i, mv := range p.Moves {
-		src, dst := involved[mv.From], involved[mv.To]
+		src, dst := m.NodeByID(mv.Source), m.NodeByID(mv.Target)
 		k := left.plan("from "+src.Addr()+" to "+dst.Addr(), mv.Slots)
 		jobs[i] = job{nodes: []*Node{src, dst}, run: func(w *Manager) error {
 			return w.rebalanceMove(ctx, src, dst, mv.Slots, o.Simulate, func(n int) { left.moved(k, n) })

@@ -117,24 +117,14 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 		in[i] = plan.ReshardSource{ID: s.ID, Slots: s.Slots.Slots()}
 		byID[s.ID] = s
 	}
-	table := plan.ReshardTable(in, slots)
+	moves := plan.ReshardTable(in, slots, target.ID)
 	m.P.Plain("  Resharding plan:\n")
-	perSource := map[string]*cluster.SlotSet{}
-	var order []string
-	for _, mv := range table {
-		m.P.Plain("    Moving slot %d from %s\n", mv.Slot, mv.Source)
-		if perSource[mv.Source] == nil {
-			perSource[mv.Source] = &cluster.SlotSet{}
-			order = append(order, mv.Source)
+	for _, mv := range moves {
+		for _, s := range mv.Slots {
+			m.P.Plain("    Moving slot %d from %s\n", s, mv.Source)
 		}
-		perSource[mv.Source].Add(mv.Slot)
 	}
-	doc := report.MovePlanDoc{Moves: []report.MoveDoc{}}
-	for _, id := range order {
-		set := perSource[id]
-		doc.Moves = append(doc.Moves, report.MoveDoc{From: id, To: target.ID, Count: set.Count(), Slots: report.Ranges(set)})
-	}
-	m.Plan = doc
+	m.Plan = report.MovePlan(moves)
 	if o.DryRun {
 		return nil
 	}
@@ -146,28 +136,16 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	}
 	// One job per source: sources move their slots to the target at once,
 	// the output stays in plan order.
-	var jobs []job
 	left := &unmoved{}
-	moves := map[*Node][]int{}
-	for _, mv := range table {
-		moves[byID[mv.Source]] = append(moves[byID[mv.Source]], mv.Slot)
-	}
 	m.startProgress(ctx, "reshard", moves)
 	defer m.Progress.Done()
-	for len(table) > 0 {
-		n := 1
-		for n < len(table) && table[n].Source == table[0].Source {
-			n++
-		}
-		src, slots := byID[table[0].Source], make([]int, n)
-		for i := range slots {
-			slots[i] = table[i].Slot
-		}
-		i := left.plan("from "+src.Addr(), slots)
-		jobs = append(jobs, job{nodes: []*Node{src}, run: func(w *Manager) error {
-			return w.reshardFrom(ctx, src, target, slots, func(n int) { left.moved(i, n) })
-		}})
-		table = table[n:]
+	jobs := make([]job, len(moves))
+	for i, mv := range moves {
+		src := byID[mv.Source]
+		k := left.plan("from "+src.Addr(), mv.Slots)
+		jobs[i] = job{nodes: []*Node{src}, run: func(w *Manager) error {
+			return w.reshardFrom(ctx, src, target, mv.Slots, func(n int) { left.moved(k, n) })
+		}}
 	}
 	return m.interruptReport(m.runJobs(jobs, m.Opts.Parallel), left)
 }

@@ -1,5 +1,10 @@
 package report
 
+import (
+	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/plan"
+)
+
 // Plans as -o json prints them (the "plan" of a ResultDoc).
 
 // CreatePlanDoc is create's allocation.
@@ -23,6 +28,16 @@ type CreateReplica struct {
 // MovePlanDoc lists slot moves (reshard, rebalance).
 type MovePlanDoc struct {
 	Moves []MoveDoc `json:"moves"`
+}
+
+// MovePlan is the document of moves, one entry per move.
+func MovePlan(moves []plan.Move) MovePlanDoc {
+	doc := MovePlanDoc{Moves: []MoveDoc{}}
+	for _, mv := range moves {
+		set := cluster.SlotsOf(mv.Slots...)
+		doc.Moves = append(doc.Moves, MoveDoc{From: mv.Source, To: mv.Target, Count: mv.Count(), Slots: Ranges(&set)})
+	}
+	return doc
 }
 
 // MoveDoc moves Slots from one node to another.

@@ -16,14 +16,6 @@ type RebalanceNode struct {
 	Weight float32
 }
 
-// RebalanceMove moves Count slots from node From to node To (indexes into the
-// input); Slots are the exact slots moved, as redis-cli picks them.
-type RebalanceMove struct {
-	From, To int
-	Count    int
-	Slots    []int
-}
-
 // RebalancePlan is the outcome of Rebalance.
 type RebalancePlan struct {
 	// TotalWeight is the float32 sum of the weights (printed with %.2f).
@@ -39,8 +31,9 @@ type RebalancePlan struct {
 	// Balances is slots_count - expected per input index, after the rounding
 	// fix (computed even when Balanced, though redis-cli stops before it).
 	Balances []int
-	// Moves are the moves in order.
-	Moves []RebalanceMove
+	// Moves are the moves in order; their Slots are the exact slots moved,
+	// as redis-cli picks them.
+	Moves []Move
 }
 
 // ErrZeroWeight is returned by Rebalance when the total weight is zero (or
@@ -149,18 +142,15 @@ func Rebalance(nodes []RebalanceNode, threshold float64) (*RebalancePlan, error)
 		dst, src := p.Order[dstIdx], p.Order[srcIdx]
 		n := min(abs(bal[dst]), abs(bal[src]))
 		if n > 0 {
-			table := reshardTable([]reshardSource{{id: nodes[src].ID, slots: cur[src], count: len(nodes[src].Slots)}}, n)
-			if len(table) != n {
+			table := reshardTable([]reshardSource{{id: nodes[src].ID, slots: cur[src], count: len(nodes[src].Slots)}}, n, nodes[dst].ID)
+			if SlotCount(table) != n {
 				return nil, ErrReshardTable
 			}
-			moved := make([]int, n)
-			for i, m := range table {
-				moved[i] = m.Slot
-			}
 			// A single source gives its lowest slots: a prefix of cur[src].
+			mv := table[0]
 			cur[src] = cur[src][n:]
-			cur[dst] = mergeSorted(cur[dst], moved)
-			p.Moves = append(p.Moves, RebalanceMove{From: src, To: dst, Count: n, Slots: moved})
+			cur[dst] = mergeSorted(cur[dst], mv.Slots)
+			p.Moves = append(p.Moves, mv)
 		}
 		bal[dst] += n
 		bal[src] -= n

@@ -137,10 +137,7 @@ func TestRebalanceVectors(t *testing.T) {
 			}
 			var moves []wantMove
 			for _, m := range p.Moves {
-				moves = append(moves, wantMove{m.From + 1, m.To + 1, m.Count})
-				if len(m.Slots) != m.Count {
-					t.Errorf("move %+v lists %d slots", m, len(m.Slots))
-				}
+				moves = append(moves, wantMove{nodeNumber(m.Source), nodeNumber(m.Target), m.Count()})
 			}
 			if !reflect.DeepEqual(moves, tt.moves) {
 				t.Errorf("moves = %v, want %v", moves, tt.moves)
@@ -148,6 +145,13 @@ func TestRebalanceVectors(t *testing.T) {
 			checkMoves(t, tt.counts, p)
 		})
 	}
+}
+
+// nodeNumber is the number in rebalanceNodes' ID "node<n>".
+func nodeNumber(id string) int {
+	var n int
+	fmt.Sscanf(id, "node%d", &n)
+	return n
 }
 
 // checkMoves replays the moves on the initial ownership: every moved slot
@@ -164,10 +168,11 @@ func checkMoves(t *testing.T, counts []int, p *RebalancePlan) {
 		}
 	}
 	for _, m := range p.Moves {
+		from, to := nodeNumber(m.Source)-1, nodeNumber(m.Target)-1
 		highest := -1
 		for _, s := range m.Slots {
-			if owner[s] != m.From {
-				t.Fatalf("move %d->%d: slot %d is owned by %d", m.From, m.To, s, owner[s])
+			if owner[s] != from {
+				t.Fatalf("move %s->%s: slot %d is owned by %d", m.Source, m.Target, s, owner[s])
 			}
 		}
 		// No slot of the donor below the highest moved one stays behind.
@@ -175,12 +180,12 @@ func checkMoves(t *testing.T, counts []int, p *RebalancePlan) {
 			highest = m.Slots[len(m.Slots)-1]
 		}
 		for s, o := range owner {
-			if o == m.From && s < highest && !contains(m.Slots, s) {
-				t.Fatalf("move %d->%d skips the donor's slot %d", m.From, m.To, s)
+			if o == from && s < highest && !contains(m.Slots, s) {
+				t.Fatalf("move %s->%s skips the donor's slot %d", m.Source, m.Target, s)
 			}
 		}
 		for _, s := range m.Slots {
-			owner[s] = m.To
+			owner[s] = to
 		}
 	}
 }
@@ -191,15 +196,15 @@ func TestRebalanceLastRowSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []RebalanceMove{
-		{From: 1, To: 2, Count: 3278, Slots: span(8192, 11469)},
-		{From: 1, To: 3, Count: 1638, Slots: span(11470, 13107)},
-		{From: 0, To: 3, Count: 1639, Slots: span(0, 1638)},
-		{From: 0, To: 4, Count: 3277, Slots: span(1639, 4915)},
+	want := []Move{
+		{Source: "node2", Target: "node3", Slots: span(8192, 11469)},
+		{Source: "node2", Target: "node4", Slots: span(11470, 13107)},
+		{Source: "node1", Target: "node4", Slots: span(0, 1638)},
+		{Source: "node1", Target: "node5", Slots: span(1639, 4915)},
 	}
 	if !reflect.DeepEqual(p.Moves, want) {
 		for _, m := range p.Moves {
-			t.Logf("got %d->%d %d [%d..%d]", m.From, m.To, m.Count, m.Slots[0], m.Slots[len(m.Slots)-1])
+			t.Logf("got %s->%s %d [%d..%d]", m.Source, m.Target, m.Count(), m.Slots[0], m.Slots[len(m.Slots)-1])
 		}
 		t.Error("moves differ")
 	}
@@ -222,7 +227,7 @@ func TestRebalanceScatteredSlots(t *testing.T) {
 	if !reflect.DeepEqual(p.Balances, []int{4096, 0, -4096, 0}) {
 		t.Fatalf("balances = %v", p.Balances)
 	}
-	if len(p.Moves) != 1 || p.Moves[0].From != 0 || p.Moves[0].To != 2 || p.Moves[0].Count != 4096 {
+	if len(p.Moves) != 1 || p.Moves[0].Source != "a" || p.Moves[0].Target != "c" || p.Moves[0].Count() != 4096 {
 		t.Fatalf("moves = %+v", p.Moves)
 	}
 	if want := append(odd, span(16, 4103)...); !reflect.DeepEqual(p.Moves[0].Slots, want) {

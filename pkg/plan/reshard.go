@@ -13,23 +13,39 @@ type ReshardSource struct {
 	Slots []int
 }
 
-// SlotMove is one entry of a reshard plan: move Slot away from node Source.
-type SlotMove struct {
-	Slot   int
-	Source string
+// Move moves Slots, in that order, from node Source to node Target (node
+// IDs). It is the one shape of every plan that moves slots: reshard,
+// rebalance, fix.
+type Move struct {
+	Source, Target string
+	Slots          []int
+}
+
+// Count is the number of slots the move moves.
+func (m Move) Count() int { return len(m.Slots) }
+
+// SlotCount is the number of slots of all moves.
+func SlotCount(moves []Move) int {
+	n := 0
+	for _, m := range moves {
+		n += len(m.Slots)
+	}
+	return n
 }
 
 // ReshardTable is redis-cli's clusterManagerComputeReshardTable: the sources
 // are sorted by slot count descending (stable), and source i gives
 // (float32)n/total*count slots, rounded up for the first source and down for
-// the others, taking its lowest slots first, until the plan holds n entries.
-// The plan may hold fewer than n entries.
-func ReshardTable(sources []ReshardSource, n int) []SlotMove {
+// the others, taking its lowest slots first, until the plan holds n slots.
+// It returns one move to target per source that gives slots, in that order:
+// read slot after slot, they are redis-cli's table. The plan may hold fewer
+// than n slots.
+func ReshardTable(sources []ReshardSource, n int, target string) []Move {
 	srcs := make([]reshardSource, len(sources))
 	for i, s := range sources {
 		srcs[i] = reshardSource{id: s.ID, slots: s.Slots, count: len(s.Slots)}
 	}
-	return reshardTable(srcs, n)
+	return reshardTable(srcs, n, target)
 }
 
 // reshardSource separates slots_count from the slot list: rebalance moves
@@ -40,7 +56,7 @@ type reshardSource struct {
 	count int
 }
 
-func reshardTable(srcs []reshardSource, n int) []SlotMove {
+func reshardTable(srcs []reshardSource, n int, target string) []Move {
 	total := 0
 	sorted := make([]reshardSource, len(srcs))
 	copy(sorted, srcs)
@@ -48,23 +64,21 @@ func reshardTable(srcs []reshardSource, n int) []SlotMove {
 		total += s.count
 	}
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].count > sorted[j].count })
-	var moved []SlotMove
+	var moves []Move
+	moved := 0
 	for i, s := range sorted {
 		quota := reshardQuota(n, total, s.count, i == 0)
 		slots := s.slots
 		if !slices.IsSorted(slots) {
 			slots = slices.Sorted(slices.Values(slots))
 		}
-		taken := 0
-		for _, slot := range slots {
-			if taken >= quota || len(moved) >= n {
-				break
-			}
-			moved = append(moved, SlotMove{Slot: slot, Source: s.id})
-			taken++
+		take := min(max(quota, 0), n-moved, len(slots))
+		if take > 0 {
+			moves = append(moves, Move{Source: s.id, Target: target, Slots: slices.Clone(slots[:take])})
+			moved += take
 		}
 	}
-	return moved
+	return moves
 }
 
 // reshardQuota is (float)n / total * count in float32, ceil for the first

@@ -22,14 +22,11 @@ func sourcesFromCounts(counts ...int) []ReshardSource {
 	return out
 }
 
-// perSource counts the plan entries per source ID, in first-appearance order.
-func perSource(plan []SlotMove) (ids []string, counts []int) {
+// perSource counts the plan's slots per source ID, in plan order.
+func perSource(plan []Move) (ids []string, counts []int) {
 	for _, m := range plan {
-		if len(ids) == 0 || ids[len(ids)-1] != m.Source {
-			ids = append(ids, m.Source)
-			counts = append(counts, 0)
-		}
-		counts[len(counts)-1]++
+		ids = append(ids, m.Source)
+		counts = append(counts, m.Count())
 	}
 	return ids, counts
 }
@@ -52,17 +49,17 @@ func TestReshardTableVectors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.n, tt.counts), func(t *testing.T) {
 			srcs := sourcesFromCounts(tt.counts...)
-			plan := ReshardTable(srcs, tt.n)
+			plan := ReshardTable(srcs, tt.n, "t")
 			// Each source gives its lowest slots, sources in order.
-			var want []SlotMove
+			var want []Move
 			for i, k := range tt.taken {
-				for _, s := range srcs[i].Slots[:k] {
-					want = append(want, SlotMove{Slot: s, Source: srcs[i].ID})
+				if k > 0 {
+					want = append(want, Move{Source: srcs[i].ID, Target: "t", Slots: srcs[i].Slots[:k]})
 				}
 			}
 			if !reflect.DeepEqual(plan, want) {
 				_, got := perSource(plan)
-				t.Errorf("plan takes %v (%d entries), want %v", got, len(plan), tt.taken)
+				t.Errorf("plan takes %v (%d slots), want %v", got, SlotCount(plan), tt.taken)
 			}
 		})
 	}
@@ -89,7 +86,7 @@ func TestReshardTableOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ids, counts := perSource(ReshardTable(sourcesFromCounts(tt.counts...), tt.n))
+			ids, counts := perSource(ReshardTable(sourcesFromCounts(tt.counts...), tt.n, "t"))
 			if !reflect.DeepEqual(ids, tt.ids) || !reflect.DeepEqual(counts, tt.taken) {
 				t.Errorf("plan = %v %v, want %v %v", ids, counts, tt.ids, tt.taken)
 			}
@@ -99,8 +96,8 @@ func TestReshardTableOrder(t *testing.T) {
 
 func TestReshardTableSlotsOrder(t *testing.T) {
 	// Scattered and unsorted slots are taken in ascending slot order.
-	plan := ReshardTable([]ReshardSource{{ID: "a", Slots: []int{900, 5, 16383, 42}}}, 3)
-	want := []SlotMove{{5, "a"}, {42, "a"}, {900, "a"}}
+	plan := ReshardTable([]ReshardSource{{ID: "a", Slots: []int{900, 5, 16383, 42}}}, 3, "t")
+	want := []Move{{Source: "a", Target: "t", Slots: []int{5, 42, 900}}}
 	if !reflect.DeepEqual(plan, want) {
 		t.Errorf("plan = %v, want %v", plan, want)
 	}
