@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/rcluster/rcluster/internal/iostreams"
@@ -150,4 +151,40 @@ func TestGoldenRedisCLI(t *testing.T) {
 			})
 		}
 	}
+}
+
+// failingWriter fails every write, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestOutputWriteErrorExits1 runs a check that succeeds on a healthy
+// cluster, with a stdout that cannot be written: the run fails (exit 1)
+// and says why on stderr, in text and in JSON.
+func TestOutputWriteErrorExits1(t *testing.T) {
+	var healthy *redistest.Fixture
+	for _, fx := range loadFixtures(t) {
+		if fx.Scenario == "healthy-3" {
+			healthy = fx
+		}
+	}
+	if healthy == nil {
+		t.Fatal("no healthy-3 fixture")
+	}
+	for _, r := range healthy.Runs {
+		if r.Exit != 0 || len(r.Args) == 0 || r.Args[0] != "check" {
+			continue
+		}
+		for _, extra := range [][]string{nil, {"-o", "json"}} {
+			ios, _, _, errOut := iostreams.Test()
+			ios.Out = failingWriter{}
+			f := &factory{IO: ios, Getenv: func(string) string { return "" }, NewDialer: replayDialer(healthy)}
+			args := append(append([]string(nil), r.Args...), extra...)
+			if code := run(args, f); code != ExitFailure || !strings.Contains(errOut.String(), "no space left on device") {
+				t.Errorf("%v: exit %d, stderr %q; want exit 1 and the write error", args, code, errOut.String())
+			}
+		}
+		return
+	}
+	t.Fatal("no successful check run in the healthy-3 fixture")
 }

@@ -49,6 +49,9 @@ func run(args []string, f *factory) int {
 	// script is moved over by search and replace of the program name only.
 	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--cluster" })
 
+	// Every write of output is checked: output cut short fails the run.
+	out := &iostreams.CheckedWriter{W: ios.Out}
+	ios.Out = out
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)
@@ -63,6 +66,9 @@ func run(args []string, f *factory) int {
 		return signalExitCode(*sig)
 	}
 	switch {
+	case err == nil && out.Err() != nil:
+		fmt.Fprintf(ios.ErrOut, "Error: writing the output: %v\n", out.Err())
+		return ExitFailure
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, manager.ErrReported):

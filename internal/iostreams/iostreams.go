@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -67,4 +68,32 @@ func (s *IOStreams) Reader() *bufio.Reader {
 		s.in = bufio.NewReader(s.In)
 	}
 	return s.in
+}
+
+// CheckedWriter passes writes to W and keeps the first error, so that a run
+// whose output was cut (a full disk, a closed pipe) can end in failure
+// even where the writer's caller had no way to report it.
+type CheckedWriter struct {
+	W   io.Writer
+	mu  sync.Mutex
+	err error
+}
+
+func (c *CheckedWriter) Write(b []byte) (int, error) {
+	n, err := c.W.Write(b)
+	if err != nil {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = err
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// Err is the first write error, or nil.
+func (c *CheckedWriter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
