@@ -35,9 +35,6 @@ EXIT STATUS
 		Example: `  rcluster backup 127.0.0.1:7000 /var/backups/redis-cluster`,
 		Args:    f.exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := refuseJSON(f, "backup"); err != nil {
-				return err
-			}
 			a, err := f.parseOneHost(args[0])
 			if err != nil {
 				return err

@@ -65,7 +65,7 @@ EXIT STATUS
 			if err := f.prepare(); err != nil {
 				return err
 			}
-			return f.refuseTable("call")
+			return f.refuseOutput(cmd)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.helpShown {

@@ -155,15 +155,6 @@ func (f *factory) json() bool { return f.global.output == "json" }
 
 func (f *factory) table() bool { return f.global.output == "table" }
 
-// refuseJSON refuses -o json for the commands whose only output is
-// redis-cli's text (import, backup).
-func refuseJSON(f *factory, command string) error {
-	if f.json() {
-		return &usageError{fmt.Sprintf("--output json is not available for %s: its output is redis-cli's text", command)}
-	}
-	return nil
-}
-
 // replyOrError is the text of a node's error reply, or of the error that
 // kept it from replying.
 func replyOrError(err error) string {
@@ -172,15 +163,6 @@ func replyOrError(err error) string {
 		return re.Msg
 	}
 	return err.Error()
-}
-
-// refuseTable refuses -o table for every command but check and info, the
-// two whose output is a cluster.
-func (f *factory) refuseTable(command string) error {
-	if f.table() && command != "check" && command != "info" {
-		return &usageError{fmt.Sprintf("--output table is available for check and info only, not for %s", command)}
-	}
-	return nil
 }
 
 // emit ends a command run with -o json: the cluster document (with the

@@ -159,3 +159,23 @@ func TestParseURI(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputFormatsDeclared: a command refuses the -o formats it does not
+// declare, before it connects to anything (the addresses here are closed).
+func TestOutputFormatsDeclared(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"backup", "127.0.0.1:1", "/nonexistent", "-o", "json"}, "--output json is not available for backup: its output is redis-cli's text\n"},
+		{[]string{"import", "127.0.0.1:1", "--from", "127.0.0.1:2", "-o", "json"}, "--output json is not available for import: its output is redis-cli's text\n"},
+		{[]string{"reshard", "127.0.0.1:1", "-o", "table"}, "--output table is available for check and info only, not for reshard\n"},
+		{[]string{"call", "127.0.0.1:1", "ping", "-o", "table"}, "--output table is available for check and info only, not for call\n"},
+	}
+	for _, tt := range tests {
+		out, errOut, code := runCLI(t, tt.args...)
+		if code != ExitUsage || out != "" || !strings.HasPrefix(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+}

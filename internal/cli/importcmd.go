@@ -48,9 +48,6 @@ EXIT STATUS
   rcluster import 127.0.0.1:7000 --from 10.0.0.5:6379 --from-pass secret --copy --replace`,
 		Args: f.exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := refuseJSON(f, "import"); err != nil {
-				return err
-			}
 			if o.fromAskpass {
 				pw, err := f.readPassword("Please input import source node password: ")
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -58,14 +59,14 @@ func newRootCmd(f *factory) *cobra.Command {
 		if err := f.prepare(); err != nil {
 			return err
 		}
-		return f.refuseTable(cmd.Name())
+		return f.refuseOutput(cmd)
 	}
 	root.SetGlobalNormalizationFunc(redisCLIFlagNames)
 
 	root.AddCommand(
 		changing(newCreateCmd(f, nil)),
-		newCheckCmd(f, nil),
-		newInfoCmd(f, nil),
+		outputs(newCheckCmd(f, nil), "json", "table"),
+		outputs(newInfoCmd(f, nil), "json", "table"),
 		operation(newFixCmd(f, nil)),
 		operation(newReshardCmd(f, nil)),
 		operation(newRebalanceCmd(f, nil)),
@@ -73,8 +74,8 @@ func newRootCmd(f *factory) *cobra.Command {
 		operation(newDelNodeCmd(f, nil)),
 		changing(newCallCmd(f, nil)),
 		changing(newSetTimeoutCmd(f, nil)),
-		changing(newImportCmd(f, nil)),
-		newBackupCmd(f, nil),
+		outputs(changing(newImportCmd(f, nil))), // redis-cli's text only
+		outputs(newBackupCmd(f, nil)),
 		newLocalCmd(f),
 	)
 	// An unknown subcommand is a usage error.
@@ -100,6 +101,53 @@ const annotationOperation = "rcluster/operation"
 func operation(cmd *cobra.Command) *cobra.Command {
 	changing(cmd).Annotations[annotationOperation] = "true"
 	return cmd
+}
+
+// annotationFormats lists the -o formats a command has besides text,
+// comma-separated; a command without it has json.
+const annotationFormats = "rcluster/formats"
+
+// outputs declares the -o formats cmd has besides text.
+func outputs(cmd *cobra.Command, formats ...string) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[annotationFormats] = strings.Join(formats, ",")
+	return cmd
+}
+
+// hasFormat reports whether cmd declares the -o format.
+func hasFormat(cmd *cobra.Command, format string) bool {
+	if format == "text" {
+		return true
+	}
+	list, declared := cmd.Annotations[annotationFormats]
+	if !declared {
+		list = "json"
+	}
+	return slices.Contains(strings.Split(list, ","), format)
+}
+
+// refuseOutput refuses an -o format that cmd does not declare.
+func (f *factory) refuseOutput(cmd *cobra.Command) error {
+	format := f.global.output
+	if hasFormat(cmd, format) {
+		return nil
+	}
+	if format == "json" {
+		return &usageError{fmt.Sprintf("--output json is not available for %s: its output is redis-cli's text", cmd.Name())}
+	}
+	var with []string
+	for _, c := range cmd.Root().Commands() {
+		if hasFormat(c, format) {
+			with = append(with, c.Name())
+		}
+	}
+	list := strings.Join(with, ", ")
+	if n := len(with); n > 1 {
+		list = strings.Join(with[:n-1], ", ") + " and " + with[n-1]
+	}
+	return &usageError{fmt.Sprintf("--output %s is available for %s only, not for %s", format, list, cmd.Name())}
 }
 
 // changing marks cmd as a command that writes to the cluster.
