@@ -38,7 +38,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 		case n == nil:
 			m.P.Err("*** No such master node %s\n", name)
 			return ErrReported
-		case (n.Slave || n.MasterID != "") && f != 0:
+		case n.IsReplica() && f != 0:
 			// redis-cli takes a replica's weight and ignores it. Weight 0
 			// is taken: a master drained by weight 0 turns into a replica,
 			// so the same command run again has nothing to do.
