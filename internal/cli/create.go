@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,6 +80,9 @@ func runCreate(ctx context.Context, f *factory, o *createOptions) error {
 		co.Confirm = f.prompter().Confirm
 	}
 	err := m.Create(ctx, o.addrs, co)
+	if errors.Is(err, manager.ErrNotEmpty) {
+		f.resetHint(ctx, o.addrs)
+	}
 	if o.dryRun && err == nil {
 		f.dryRunNote()
 	}

@@ -76,6 +76,8 @@ func newRootCmd(f *factory) *cobra.Command {
 		changing(newSetTimeoutCmd(f, nil)),
 		outputs(changing(newImportCmd(f, nil))), // redis-cli's text only
 		outputs(newBackupCmd(f, nil)),
+		newResetCmd(f, nil),
+		newVerifyCmd(f, nil),
 		newLocalCmd(f),
 	)
 	// An unknown subcommand is a usage error.

@@ -206,7 +206,7 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 		if !empty {
 			m.P.NotEmpty(n.Addr(), "")
 			closeAll()
-			return nil, ErrReported
+			return nil, ErrNotEmpty
 		}
 	}
 	// redis-cli accepts a node given twice and builds a broken cluster: refuse.
