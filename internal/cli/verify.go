@@ -84,15 +84,20 @@ func runVerify(ctx context.Context, f *factory, o *verifyOptions) error {
 	}
 	res, err := m.Verify(ctx, vo)
 	doc := verifyDoc(o.addr.String(), res)
-	for _, d := range doc.Masters {
-		m.P.VerifyMaster(d, o.replicaTimeout)
+	if err != nil { // interrupted: only whether the keys were deleted is news
+		doc.OK = false
+		m.P.VerifyKeysLeft(doc.KeysLeft)
+	} else {
+		for _, d := range doc.Masters {
+			m.P.VerifyMaster(d, o.replicaTimeout)
+		}
+		m.P.VerifyDone(doc)
 	}
-	m.P.VerifyDone(doc)
 	if f.json() {
 		report.WriteJSON(f.IO.Out, doc)
 	}
 	if err != nil {
-		return err // interrupted: the keys were deleted all the same
+		return err
 	}
 	if !doc.OK {
 		return manager.ErrReported

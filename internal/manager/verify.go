@@ -101,12 +101,15 @@ func (m *Manager) Verify(ctx context.Context, o VerifyOptions) (*VerifyResult, e
 	run := runID()
 	cc := redis.NewClusterClient(verifyClusterOptions(o))
 	defer cc.Close()
+	// Ctrl-C ends a command in flight at once; the keys are deleted through
+	// a client of their own.
+	defer context.AfterFunc(ctx, func() { cc.Close() })()
 	defer func() {
 		var sent []string
 		for _, vm := range res.Masters {
 			sent = append(sent, vm.Keys[:vm.sent]...)
 		}
-		res.Left = deleteKeys(context.WithoutCancel(ctx), cc, sent)
+		res.Left = deleteKeys(context.WithoutCancel(ctx), o, sent)
 	}()
 
 	wrote := make([]time.Time, len(res.Masters))
@@ -186,6 +189,7 @@ func waitReplica(ctx context.Context, conn node.Options, r *VerifyReplica, keys 
 	defer c.Close()
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	defer context.AfterFunc(ctx, func() { c.Close() })() // a read in flight ends too
 	pending := keys
 	for {
 		for len(pending) > 0 {
@@ -216,9 +220,14 @@ func waitReplica(ctx context.Context, conn node.Options, r *VerifyReplica, keys 
 	}
 }
 
-// deleteKeys deletes the keys through the cluster client (within 10 s,
+// deleteKeys deletes the keys through a cluster client (within 10 s,
 // whatever happened to the run) and returns those still there or unknown.
-func deleteKeys(ctx context.Context, cc *redis.ClusterClient, keys []string) []string {
+func deleteKeys(ctx context.Context, o VerifyOptions, keys []string) []string {
+	if len(keys) == 0 {
+		return []string{}
+	}
+	cc := redis.NewClusterClient(verifyClusterOptions(o))
+	defer cc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	left := []string{}
@@ -297,6 +306,7 @@ func verifyClusterOptions(o VerifyOptions) *redis.ClusterOptions {
 		DialTimeout:              base.DialTimeout,
 		ReadTimeout:              base.ReadTimeout,
 		WriteTimeout:             base.WriteTimeout,
+		ContextTimeoutEnabled:    true,
 		PoolSize:                 1,
 		MaintNotificationsConfig: base.MaintNotificationsConfig,
 	}
@@ -325,6 +335,7 @@ func verifyNodeOptions(o node.Options, addr string, onConnect func(context.Conte
 		DialTimeout:              timeout,
 		ReadTimeout:              10 * time.Second,
 		WriteTimeout:             10 * time.Second,
+		ContextTimeoutEnabled:    true, // Ctrl-C stops a read at once
 		PoolSize:                 1,
 		OnConnect:                onConnect,
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},

@@ -104,10 +104,7 @@ func (p *Printer) VerifyMaster(d VerifyMasterDoc, replicaTimeout time.Duration) 
 
 // VerifyDone ends the run: the keys left, if any, and the verdict.
 func (p *Printer) VerifyDone(d VerifyDoc) {
-	if len(d.KeysLeft) > 0 {
-		p.Err("[ERR] %d test %s could not be deleted (%s within 5 minutes): %s\n",
-			len(d.KeysLeft), plural(len(d.KeysLeft), "key", "keys"), plural(len(d.KeysLeft), "it expires", "they expire"), strings.Join(d.KeysLeft, " "))
-	}
+	p.VerifyKeysLeft(d.KeysLeft)
 	failed, replicas, caught := 0, 0, 0
 	for _, m := range d.Masters {
 		if m.Error != "" || !m.Reached {
@@ -126,6 +123,14 @@ func (p *Printer) VerifyDone(d VerifyDoc) {
 	case len(d.KeysLeft) == 0:
 		p.Success("[OK] All %d masters took writes and served reads, %d/%d replicas caught up, no test key left.\n",
 			len(d.Masters), caught, replicas)
+	}
+}
+
+// VerifyKeysLeft names the test keys that could not be deleted, if any.
+func (p *Printer) VerifyKeysLeft(keys []string) {
+	if len(keys) > 0 {
+		p.Err("[ERR] %d test %s could not be deleted (%s within 5 minutes): %s\n",
+			len(keys), plural(len(keys), "key", "keys"), plural(len(keys), "it expires", "they expire"), strings.Join(keys, " "))
 	}
 }
 
