@@ -120,7 +120,9 @@ func TestBadInput(t *testing.T) {
 			"[ERR] Node " + spare[0].Addr() + " is the same node as " + spare[0].Addr() + " (ID " + id(spare[0]) + "): give every node only once.\n", "", false},
 		{"create/twice-by-name", G, []string{"create", spare[0].Addr(), spare[1].Addr(), "localhost:" + strconv.Itoa(spare[0].Port), "--cluster-yes"}, "", 1,
 			"[ERR] Node localhost:" + strconv.Itoa(spare[0].Port) + " is the same node as " + spare[0].Addr() + " (ID " + id(spare[0]) + "): give every node only once.\n", "", false},
-		{"create/in-a-cluster", G, spareArgs(A), "", 1, notEmpty(master), "", true},
+		// stdout as redis-cli's (internal/e2e's TestWalkthrough compares); stderr adds the reset to run.
+		{"create/in-a-cluster", G, spareArgs(A), "", 1, notEmpty(master),
+			"Nodes that are not empty can be emptied with: rcluster --askpass reset " + A + " --flush --force\n", false},
 		{"create/not-cluster", G, spareArgs(alone.Addr()), "", 1, notCluster, "", true},
 		{"create/wrong-password", wrongPass, spareArgs(spare[0].Addr()), "", 1, authRefused(spare[0]), "", true},
 		{"create/missing-password", noPass, spareArgs(spare[0].Addr()), "", 1, "[ERR] Node " + spare[0].Addr() + " NOAUTH Authentication required.\n", "", true},
