@@ -63,12 +63,7 @@ func runVerify(ctx context.Context, f *factory, o *verifyOptions) error {
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "verify", nil, false, err)
 	}
-	masters := 0
-	for _, n := range m.Masters() {
-		if n.Slots.Count() > 0 {
-			masters++
-		}
-	}
+	masters := len(m.VerifiedMasters())
 	if masters == 0 {
 		m.P.Err("[ERR] No master owns slots: there is nothing to verify.\n")
 		return f.emit(m, "verify", nil, false, manager.ErrReported)

@@ -18,7 +18,7 @@ func TestVerify(t *testing.T) {
 	servers := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
 	entry := servers[0].Addr()
 
-	r := runRCluster(t, "", "dumb", []string{"-o", "json"}, "verify", entry, "--trace", "--keys", "4")
+	r := runRCluster(t, "", "dumb", []string{"-o", "json"}, "verify", entry, "--trace", "--keys", "4", "--replica-timeout", "1m")
 	doc := decode[report.VerifyDoc](t, r.stdout)
 	if r.code != 0 || !doc.OK || len(doc.Masters) != 3 || len(doc.KeysLeft) != 0 || doc.Prefix != manager.VerifyPrefix {
 		t.Fatalf("verify -o json: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)

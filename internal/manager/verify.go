@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -93,13 +94,12 @@ func (r *VerifyResult) OK() bool {
 // cancelled. The returned error is ctx's, if it was cancelled.
 func (m *Manager) Verify(ctx context.Context, o VerifyOptions) (*VerifyResult, error) {
 	res := &VerifyResult{}
-	for _, n := range m.Nodes {
-		if !n.Slave && n.Slots.Count() > 0 {
-			res.Masters = append(res.Masters, &VerifyMaster{Node: n})
-		}
+	for _, n := range m.VerifiedMasters() {
+		res.Masters = append(res.Masters, &VerifyMaster{Node: n})
 	}
 	run := runID()
-	cc := redis.NewClusterClient(verifyClusterOptions(o))
+	rd := &redirects{trace: o.Trace}
+	cc := redis.NewClusterClient(verifyClusterOptions(o, rd.seen))
 	defer cc.Close()
 	// Ctrl-C ends a command in flight at once; the keys are deleted through
 	// a client of their own.
@@ -117,7 +117,7 @@ func (m *Manager) Verify(ctx context.Context, o VerifyOptions) (*VerifyResult, e
 		for _, slot := range spread(&vm.Node.Slots, o.KeysPerMaster) {
 			vm.Keys = append(vm.Keys, VerifyPrefix+"{"+cluster.HashTag(slot)+"}:"+run)
 		}
-		m.writeAndRead(ctx, cc, vm, run)
+		m.writeAndRead(ctx, cc, vm, run, rd)
 		wrote[i] = time.Now()
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -147,30 +147,60 @@ func (m *Manager) Verify(ctx context.Context, o VerifyOptions) (*VerifyResult, e
 	return res, ctx.Err()
 }
 
+// VerifiedMasters are the masters that own slots: the loaded ones, then
+// those the entry node knows that could not be loaded (they have no
+// connection), so that every slot gets its keys.
+func (m *Manager) VerifiedMasters() []*Node {
+	var out []*Node
+	loaded := map[string]bool{}
+	for _, n := range m.Nodes {
+		loaded[n.ID] = true
+		if !n.Slave && n.Slots.Count() > 0 {
+			out = append(out, n)
+		}
+	}
+	for _, l := range m.EntryView {
+		if !loaded[l.ID] && l.MasterID == "" && l.Slots.Count() > 0 {
+			n := &Node{Node: &cluster.Node{Host: l.Host, Port: l.Port}}
+			n.Apply(l, true)
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // writeAndRead sets the master's keys through the cluster client, reads
 // them back through it, and checks on the master's own connection that
 // they landed there.
-func (m *Manager) writeAndRead(ctx context.Context, cc *redis.ClusterClient, vm *VerifyMaster, value string) {
+func (m *Manager) writeAndRead(ctx context.Context, cc *redis.ClusterClient, vm *VerifyMaster, value string, rd *redirects) {
 	var write, read time.Duration
 	vm.Reached = true
 	for _, key := range vm.Keys {
 		vm.sent++
+		rd.last = ""
 		start := time.Now()
 		err := cc.Set(ctx, key, value, verifyTTL).Err()
 		write += time.Since(start)
 		if err != nil {
-			vm.Err, vm.Reached = err, false
+			vm.Err, vm.Reached = rd.explain(err), false
 			return
 		}
+		rd.last = ""
 		start = time.Now()
 		got, err := cc.Get(ctx, key).Result()
 		read += time.Since(start)
-		if err == nil && got != value {
+		switch {
+		case err == redis.Nil:
+			err = errors.New("read back nothing")
+		case err == nil && got != value:
 			err = errors.New("read back " + strconv.Quote(got) + ", not the value written")
 		}
 		if err != nil {
-			vm.Err = err
+			vm.Err = rd.explain(err)
 			return
+		}
+		if vm.Node.Client == nil {
+			continue // not loaded: the redirects are all there is to go by
 		}
 		if on, err := node.Str(vm.Node.Client.Do(ctx, "GET", key)); err != nil || on != value {
 			vm.Reached = false
@@ -195,10 +225,12 @@ func waitReplica(ctx context.Context, conn node.Options, r *VerifyReplica, keys 
 		for len(pending) > 0 {
 			got, err := c.Get(ctx, pending[0]).Result()
 			if err != nil && err != redis.Nil {
-				if ctx.Err() == nil {
-					r.Err = err // reads not allowed, or the replica is gone
-				} else {
-					r.Err = ctx.Err()
+				r.Err = err // reads not allowed, or the replica is gone
+				if ctx.Err() != nil || !time.Now().Before(deadline) {
+					r.Err = context.Cause(ctx) // the read ran into the deadline (or Ctrl-C)
+					if r.Err == nil {
+						r.Err = context.DeadlineExceeded
+					}
 				}
 				return
 			}
@@ -226,7 +258,7 @@ func deleteKeys(ctx context.Context, o VerifyOptions, keys []string) []string {
 	if len(keys) == 0 {
 		return []string{}
 	}
-	cc := redis.NewClusterClient(verifyClusterOptions(o))
+	cc := redis.NewClusterClient(verifyClusterOptions(o, o.Trace))
 	defer cc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -274,7 +306,7 @@ const entryAlias = "rcluster-verify-entry"
 // verifyClusterOptions configure a cluster client that, like redis-cli -c,
 // sends every command to the entry node first and follows the redirects:
 // its slot map says the entry node serves every slot.
-func verifyClusterOptions(o VerifyOptions) *redis.ClusterOptions {
+func verifyClusterOptions(o VerifyOptions, onRedirect func(slot int, addr string)) *redis.ClusterOptions {
 	base := verifyNodeOptions(o.Conn, node.Addr(o.Entry.Host, o.Entry.Port), nil)
 	entry := node.Addr(entryAlias, o.Entry.Port)
 	dial := base.Dialer
@@ -290,8 +322,8 @@ func verifyClusterOptions(o VerifyOptions) *redis.ClusterOptions {
 		},
 		NewClient: func(opt *redis.Options) *redis.Client {
 			c := redis.NewClient(opt)
-			if o.Trace != nil {
-				c.AddHook(redirectHook{o.Trace})
+			if onRedirect != nil {
+				c.AddHook(redirectHook{onRedirect})
 			}
 			return c
 		},
@@ -344,6 +376,28 @@ func verifyNodeOptions(o node.Options, addr string, onConnect func(context.Conte
 		opt.Username, opt.Password = o.Auth.User, o.Auth.Password
 	}
 	return opt
+}
+
+// redirects follows the redirects of the command in flight (commands are
+// sent one at a time): each is traced, and the last one explains a failure
+// that follows it, such as an announced address that cannot be reached.
+type redirects struct {
+	trace func(slot int, addr string)
+	last  string
+}
+
+func (r *redirects) seen(slot int, addr string) {
+	r.last = fmt.Sprintf("slot %d located at %s", slot, addr)
+	if r.trace != nil {
+		r.trace(slot, addr)
+	}
+}
+
+func (r *redirects) explain(err error) error {
+	if r.last == "" {
+		return err
+	}
+	return fmt.Errorf("%w (after a redirect to %s)", err, r.last)
 }
 
 // redirectHook reports the MOVED and ASK replies a node client gets.
