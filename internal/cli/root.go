@@ -76,8 +76,8 @@ func newRootCmd(f *factory) *cobra.Command {
 		changing(newSetTimeoutCmd(f, nil)),
 		outputs(changing(newImportCmd(f, nil))), // redis-cli's text only
 		outputs(newBackupCmd(f, nil)),
-		newResetCmd(f, nil),
-		newVerifyCmd(f, nil),
+		changing(newResetCmd(f, nil)),
+		changing(newVerifyCmd(f, nil)), // its test keys are deleted on Ctrl-C
 		newLocalCmd(f),
 	)
 	// An unknown subcommand is a usage error.

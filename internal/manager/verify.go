@@ -347,9 +347,12 @@ func verifyClusterOptions(o VerifyOptions, onRedirect func(slot int, addr string
 // verifyNodeOptions configure a go-redis client of one node as every
 // rcluster connection: RESP2, the run's credentials and TLS, no retries.
 func verifyNodeOptions(o node.Options, addr string, onConnect func(context.Context, *redis.Conn) error) *redis.Options {
-	timeout := o.ConnectTimeout
+	timeout, reply := o.ConnectTimeout, o.ReplyTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
+	}
+	if reply <= 0 {
+		reply = node.DefaultReplyTimeout
 	}
 	opt := &redis.Options{
 		Addr: addr,
@@ -365,8 +368,8 @@ func verifyNodeOptions(o node.Options, addr string, onConnect func(context.Conte
 		DisableIdentity:          true,
 		MaxRetries:               -1,
 		DialTimeout:              timeout,
-		ReadTimeout:              10 * time.Second,
-		WriteTimeout:             10 * time.Second,
+		ReadTimeout:              reply,
+		WriteTimeout:             reply,
 		ContextTimeoutEnabled:    true, // Ctrl-C stops a read at once
 		PoolSize:                 1,
 		OnConnect:                onConnect,
