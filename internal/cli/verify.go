@@ -34,8 +34,9 @@ redis-cli -c does ("-> Redirected to slot [N] located at HOST:PORT").
 
 The keys are named ` + manager.VerifyPrefix + `{TAG}:RUN, a prefix reserved
 for rcluster, TAG chosen so the key hashes to the slot wanted. They are
-deleted however the run ends (also on Ctrl-C) and expire after 5 minutes
-if the run is killed. With -o json, stdout is one document.
+deleted however the run ends (also on Ctrl-C, within its 2 s grace) and
+expire after 5 minutes if the run is killed. With -o json, stdout is one
+document.
 
 EXIT STATUS
   0  every master took its keys (replicas that lag are warnings)
