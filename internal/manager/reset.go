@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/rcluster/rcluster/internal/node"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // ErrNotEmpty is create's (and add-node's) refusal of a node that is not
