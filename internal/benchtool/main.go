@@ -35,7 +35,7 @@ func main() {
 	size := fs.Int("size", 100, "value size in bytes")
 	prefix := fs.String("prefix", "bench", "key prefix")
 	password := fs.String("a", "", "password")
-	fs.Parse(os.Args[2:])
+	_ = fs.Parse(os.Args[2:]) // ExitOnError: a bad flag exits
 
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{*addr}, Password: *password, Protocol: 2, DisableIdentity: true})
 	defer c.Close()
@@ -85,7 +85,7 @@ func verify(ctx context.Context, c *redis.ClusterClient, n, size int, prefix str
 		for j := i; j < i+batch && j < n; j++ {
 			cmds = append(cmds, p.Get(ctx, key(prefix, j)))
 		}
-		p.Exec(ctx)
+		_, _ = p.Exec(ctx) // each command's reply is read below
 		for j, cmd := range cmds {
 			k := key(prefix, i+j)
 			if v, err := cmd.Result(); err != nil || v != value(k, size) {

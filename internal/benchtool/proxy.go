@@ -23,7 +23,7 @@ func proxyMain(args []string) {
 	listen := fs.String("listen", "127.0.0.2", "host to listen on")
 	target := fs.String("target", "127.0.0.1", "host to forward to")
 	portList := fs.String("ports", "", "ports, as FROM-TO or single ports, separated by commas")
-	fs.Parse(args)
+	_ = fs.Parse(args) // ExitOnError: a bad flag exits
 	ports, err := parsePorts(*portList)
 	if err != nil || len(ports) == 0 {
 		fmt.Fprintf(os.Stderr, "proxy: bad -ports %q\n", *portList)
@@ -43,7 +43,7 @@ func proxyMain(args []string) {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 	for _, p := range proxies {
-		p.Close()
+		_ = p.Close()
 	}
 }
 

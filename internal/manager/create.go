@@ -128,11 +128,11 @@ func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect func(Address)) ([]*Node, error) {
 	nodes := make([]*Node, len(addrs))
 	type probe struct {
-		conn               connectResult
-		info, nodes, cinfo string
-		infoErr, nodesErr  error
-		cinfoErr           error
-		lines              []*cluster.Line
+		conn              connectResult
+		info, cinfo       string
+		infoErr, nodesErr error
+		cinfoErr          error
+		lines             []*cluster.Line
 	}
 	res := make([]probe, len(addrs))
 	each(len(addrs), func(i int) {

@@ -145,7 +145,7 @@ func (o *orderedWriter) finish(i int) {
 	for o.cur < len(o.done) && o.done[o.cur] {
 		o.cur++
 		if o.cur < len(o.bufs) {
-			o.out.Write(o.bufs[o.cur].Bytes())
+			_, _ = o.out.Write(o.bufs[o.cur].Bytes()) // stdout is a CheckedWriter: a failed write fails the run
 			o.bufs[o.cur].Reset()
 		}
 	}

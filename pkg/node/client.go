@@ -152,7 +152,7 @@ func NewDialer(o Options) Dialer {
 		var pingErr error
 		if err := cl.bounded(pingCtx, 0, func(ctx context.Context) {
 			cn := c.Conn()
-			defer cn.Close()
+			defer func() { _ = cn.Close() }()
 			pingErr = cn.Ping(ctx).Err()
 		}); err != nil {
 			c.Close()

@@ -209,7 +209,6 @@ func describe(nodes []CreateNode) string {
 // glibcRand is glibc's srand/rand (TYPE_3 additive feedback generator).
 type glibcRand struct {
 	r []int32
-	k int
 }
 
 func newGlibcRand(seed uint32) *glibcRand {

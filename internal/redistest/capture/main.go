@@ -601,7 +601,7 @@ func expect(fx *redistest.Fixture, password string, args []string, exit int, sub
 			text, s = r.Stderr, after
 		}
 		if strings.Contains(text, s) == neg {
-			return fmt.Errorf("%v: output has %q = %v, want %v\n%s%s", args, s, !neg, neg == false, r.Stdout, r.Stderr)
+			return fmt.Errorf("%v: output has %q = %v, want %v\n%s%s", args, s, !neg, !neg, r.Stdout, r.Stderr)
 		}
 	}
 	return nil
