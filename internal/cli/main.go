@@ -139,7 +139,7 @@ func (f *factory) stopOnSignal() (context.Context, func()) {
 			break
 		}
 		fmt.Fprintln(f.IO.ErrOut, why)
-		if entry := f.entry.Load(); entry != nil {
+		if entry := f.entry.Load(); entry != nil && f.operating.Load() {
 			fmt.Fprintf(f.IO.ErrOut, "Slots in flight may be left open: run 'rcluster fix %s' to close them.\n", *entry)
 		}
 		os.Exit(signalExitCode(first))

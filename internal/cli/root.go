@@ -54,6 +54,7 @@ func newRootCmd(f *factory) *cobra.Command {
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		f.changes.Store(cmd.Annotations[annotationChanges] == "true")
 		if cmd.Annotations[annotationOperation] == "true" {
+			f.operating.Store(true)
 			f.operation = manager.OperationName(cmd.Name(), time.Now())
 		}
 		if err := f.prepare(); err != nil {
@@ -190,6 +191,8 @@ type factory struct {
 	// the fix to run.
 	entry   atomic.Pointer[string]
 	changes atomic.Bool
+	// operating tells that the command may leave slots open if stopped.
+	operating atomic.Bool
 	// operation names the connections of a command that moves slots or
 	// nodes, so that other runs see it (manager.OperationName).
 	operation string
