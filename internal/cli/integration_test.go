@@ -242,7 +242,29 @@ func TestCreateRefusalsLeaveNodesUntouched(t *testing.T) {
 	if _, err := knowing[0].Do("CLUSTER", "MEET", knowing[1].Host, knowing[1].Port); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // let the handshake finish before the snapshot
+	// Let the handshake finish, and the epoch collision of two masters at
+	// epoch 0 resolve, before the snapshot: both then stay as they are.
+	settled := func() bool {
+		var mine, current []string
+		for _, s := range knowing {
+			info, err := s.DoString("CLUSTER", "INFO")
+			if err != nil || !strings.Contains(info, "cluster_known_nodes:2\r\n") {
+				return false
+			}
+			field := func(name string) string {
+				_, rest, _ := strings.Cut(info, name+":")
+				v, _, _ := strings.Cut(rest, "\r\n")
+				return v
+			}
+			mine, current = append(mine, field("cluster_my_epoch")), append(current, field("cluster_current_epoch"))
+		}
+		return mine[0] != mine[1] && current[0] == current[1]
+	}
+	for deadline := time.Now().Add(30 * time.Second); !settled(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("two nodes that met did not settle their epochs within 30 s")
+		}
+	}
 	a := addrs(nodes)
 	all := append(append(append([]*redistest.Server{}, nodes...), standalone, withKey), knowing...)
 	refused := "127.0.0.1:1" // nothing listens on port 1
