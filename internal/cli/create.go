@@ -46,13 +46,9 @@ EXIT STATUS
   rcluster create 10.0.0.1:7000 10.0.0.2:7000 10.0.0.3:7000 10.0.0.1:7001 10.0.0.2:7001 10.0.0.3:7001 --replicas 1 --yes`,
 		Args: f.minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, arg := range args {
-				a, ok := parseAddr(arg)
-				if !ok {
-					fmt.Fprintf(f.IO.ErrOut, "Invalid address format: %s\n", arg)
-					return &exitError{ExitFailure}
-				}
-				o.addrs = append(o.addrs, a)
+			var err error
+			if o.addrs, err = f.parseAddrList(args); err != nil {
+				return err
 			}
 			if o.replicas < 0 {
 				fmt.Fprintf(f.IO.ErrOut, "Invalid replica count %d: it must be 0 or more.\n", o.replicas)

@@ -412,6 +412,21 @@ func (f *factory) migrate(o migrationOptions) migrate.Options {
 	}
 }
 
+// parseAddrList parses "host:port" words (create's, reset's), with
+// redis-cli's message for the first one that is not.
+func (f *factory) parseAddrList(args []string) ([]manager.Address, error) {
+	addrs := make([]manager.Address, 0, len(args))
+	for _, arg := range args {
+		a, ok := parseAddr(arg)
+		if !ok {
+			fmt.Fprintf(f.IO.ErrOut, "Invalid address format: %s\n", arg)
+			return nil, &exitError{ExitFailure}
+		}
+		addrs = append(addrs, a)
+	}
+	return addrs, nil
+}
+
 // parseOneHost parses a single "host:port" word with redis-cli's message.
 func (f *factory) parseOneHost(arg string) (manager.Address, error) {
 	return f.parseHostArgs([]string{arg})

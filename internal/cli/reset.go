@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -47,13 +46,9 @@ EXIT STATUS
   rcluster reset 127.0.0.1:7000 --dry-run -o json`,
 		Args: f.minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, arg := range args {
-				a, ok := parseAddr(arg)
-				if !ok {
-					fmt.Fprintf(f.IO.ErrOut, "Invalid address format: %s\n", arg)
-					return &exitError{ExitFailure}
-				}
-				o.addrs = append(o.addrs, a)
+			var err error
+			if o.addrs, err = f.parseAddrList(args); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
