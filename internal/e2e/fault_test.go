@@ -28,8 +28,6 @@ import (
 // writes) before they skip with the reason. Delete an entry once its
 // scenario heals (a gated scenario whose runs all heal passes with a note).
 var knownBroken = map[string]string{
-	"reshard/kill-rcluster-first-slot": "issue 16: fix interleaves BUMPEPOCH on the source (slots it rolls back) with " +
-		"moves to the target; a slot just moved can end owned by nobody, its keys dropped by Redis (fix exits 1)",
 	"reshard/kill-source-master": "issue 16: the target ignores the promoted replica's claim on its importing slots and " +
 		"stays cluster_state:fail; fix refuses (1 unreachable master, which owns no slot), and with " +
 		"--fix-with-unreachable-masters its MIGRATE out of the target gets CLUSTERDOWN",
