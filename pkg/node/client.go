@@ -333,7 +333,6 @@ type Result struct {
 }
 
 func (cl *client) Pipeline(ctx context.Context, cmds []Cmd) []Result {
-	out := make([]Result, len(cmds))
 	res := make([]*redis.Cmd, len(cmds))
 	if err := cl.bounded(ctx, migrateWait(cmds...), func(ctx context.Context) {
 		pipe := cl.c.Pipeline()
@@ -342,11 +341,19 @@ func (cl *client) Pipeline(ctx context.Context, cmds []Cmd) []Result {
 		}
 		_, _ = pipe.Exec(ctx)
 	}); err != nil {
+		out := make([]Result, len(cmds))
 		for i := range out {
 			out[i].Err = err
 		}
 		return out
 	}
+	return results(res)
+}
+
+// results reads the replies of queued commands: a nil reply is nil, not an
+// error, and errors are classified as Do classifies them.
+func results(res []*redis.Cmd) []Result {
+	out := make([]Result, len(res))
 	for i, r := range res {
 		v, err := r.Result()
 		if err == redis.Nil {
@@ -369,14 +376,7 @@ func (cl *client) Transaction(ctx context.Context, cmds []Cmd) ([]Result, error)
 	}); berr != nil {
 		return nil, berr
 	}
-	out := make([]Result, len(cmds))
-	for i, r := range res {
-		v, e := r.Result()
-		if e == redis.Nil {
-			v, e = nil, nil
-		}
-		out[i] = Result{v, classify(e)}
-	}
+	out := results(res)
 	if err != nil {
 		var re redis.Error
 		if !errors.As(err, &re) { // an I/O error, not a failed command inside EXEC
