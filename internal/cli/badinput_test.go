@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rcluster/rcluster/internal/redistest"
 	"github.com/rcluster/rcluster/internal/report"
@@ -20,7 +19,7 @@ func TestBadInput(t *testing.T) {
 	main := redistest.Start(t, redistest.Options{Count: 6, Password: pw})
 	redistest.Create(t, main, 1)
 	redistest.LoadKeys(t, main, 200, "bad")
-	waitReplicated(t, main)
+	redistest.WaitReplicated(t, main)
 	spare := redistest.Start(t, redistest.Options{Count: 3, Password: pw})
 	alone := redistest.Start(t, redistest.Options{Count: 1, Password: pw, Standalone: true})[0]
 	all := append(append(slices.Clone(main), spare...), alone)
@@ -46,6 +45,11 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	A := master.Addr()
+	otherMe, err := other.Myself()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherSlot := otherMe.SlotNumbers()[0]
 	id := func(s *redistest.Server) string { return nodeIDOf(t, s) }
 	masterID, otherID, replicaID := id(master), id(other), id(replica)
 	_ = masterOfReplica
@@ -190,6 +194,7 @@ func TestBadInput(t *testing.T) {
 		{"rebalance/threshold-negative", G, []string{"rebalance", A, "--cluster-threshold", "-3"}, "", 1, "", "Invalid --threshold -3: it must be a percentage, 0 or more.\n", false},
 		{"rebalance/extra-arg", G, []string{"rebalance", "127.0.0.1", strconv.Itoa(master.Port), "junk"}, "", 1, "", wrongArgs, false},
 		{"rebalance/negative-pipeline", G, []string{"rebalance", A, "--cluster-pipeline", "-5"}, "", 1, "", "Invalid --pipeline -5: it must be 0 (adaptive batches) or more.\n", false},
+		{"rebalance/by-unknown", G, []string{"rebalance", A, "--by", "cpu"}, "", 1, "", "Invalid --by \"cpu\": it must be slots, keys or memory.\n", false},
 		{"set-timeout/over-a-day", G, []string{"set-timeout", A, "99999999999999"}, "", 1, "",
 			"A node timeout of 99999999999999 ms is over a day: failures would go undetected that long. Add --force to set it anyway.\n", false},
 		{"uri/port-not-number", []string{"-u", "redis://:" + pw + "@127.0.0.1:notaport"}, []string{"check", A}, "", 1, "",
@@ -273,6 +278,34 @@ func TestBadInput(t *testing.T) {
 		{"backup/empty-dir", G, []string{"backup", A, ""}, "", 1, "", "Invalid backup directory: it must not be empty.\n", false},
 		{"backup/one-arg", G, []string{"backup", A}, "", 1, "", wrongArgs, true},
 
+		// reshard --slot-range
+		{"reshard/slot-range-reversed", G, []string{"reshard", A, "--slot-range", "200-100", "--to", otherID, "--yes"}, "", 1, "",
+			"*** Invalid --slot-range \"200-100\": slot range \"200-100\" starts after it ends.\n", false},
+		{"reshard/slot-range-too-big", G, []string{"reshard", A, "--slot-range", "16384", "--to", otherID, "--yes"}, "", 1, "",
+			"*** Invalid --slot-range \"16384\": slot 16384 is out of range (0 to 16383).\n", false},
+		{"reshard/slot-range-and-slots", G, []string{"reshard", A, "--slot-range", "1", "--slots", "1", "--to", otherID, "--yes"}, "", 1, "",
+			"*** --slot-range and --slots cannot be used together: --slot-range names the slots to move.\n", false},
+		{"reshard/slot-range-and-from", G, []string{"reshard", A, "--slot-range", "1", "--from", masterID, "--to", otherID, "--yes"}, "", 1, "",
+			"*** --slot-range and --from cannot be used together: the slots move from whichever masters own them.\n", false},
+		{"reshard/slot-range-on-target", G, []string{"reshard", A, "--slot-range", strconv.Itoa(otherSlot), "--to", otherID, "--yes"}, "", 1,
+			"*** Slots [" + strconv.Itoa(otherSlot) + "] are already on the target node " + other.Addr() + ": name only slots that other masters own.\n", "", false},
+
+		// failover and evacuate
+		{"failover/no-port", G, []string{"failover", "127.0.0.1"}, "", 1, "", report.InvalidAddress, false},
+		{"failover/refused", G, []string{"failover", refused}, "", 1, "", refusedMsg, false},
+		{"failover/missing-password", noPass, []string{"failover", replica.Addr()}, "", 1, noAuth(replica), "", false},
+		{"failover/a-master", G, []string{"failover", A}, "", 1, "[ERR] Node " + A + " is a master: give the address of the replica to promote.\n", "", false},
+		{"failover/force-and-takeover", G, []string{"failover", replica.Addr(), "--force", "--takeover"}, "", 1, "", "*** --force and --takeover cannot be used together.\n", false},
+		{"failover/negative-max-lag", G, []string{"failover", replica.Addr(), "--max-lag", "-1"}, "", 1, "", "Invalid --max-lag -1: it must be a number of bytes, 0 or more.\n", false},
+		{"failover/zero-settle", G, []string{"failover", replica.Addr(), "--settle-timeout", "0s"}, "", 1, "", "Invalid --settle-timeout 0s: it must be positive.\n", false},
+		{"failover/extra-arg", G, []string{"failover", "127.0.0.1", strconv.Itoa(replica.Port), "junk"}, "", 1, "", wrongArgs, false},
+		{"evacuate/bare-host", G, []string{"evacuate", "127.0.0.1"}, "", 1, "",
+			"*** evacuate needs the address of a node to load the cluster through: 127.0.0.1:PORT (the host evacuated is its host), or HOST:PORT 127.0.0.1.\n", false},
+		{"evacuate/refused", G, []string{"evacuate", refused}, "", 1, "", refusedMsg, false},
+		{"evacuate/empty-host", G, []string{"evacuate", A, ""}, "", 1, "", "*** The host to evacuate must not be empty.\n", false},
+		{"evacuate/extra-arg", G, []string{"evacuate", A, "127.0.0.1", "junk"}, "", 1, "", wrongArgs, false},
+		{"evacuate/no-args", G, []string{"evacuate"}, "", 1, "", wrongArgs, false},
+
 		// The command line itself.
 		{"unknown-subcommand", G, []string{"frobnicate", A}, "", 2, "", "unknown command \"frobnicate\" for \"rcluster\"" + usage, false},
 		{"unknown-flag", G, []string{"check", A, "--frobnicate"}, "", 2, "", "unknown flag: --frobnicate" + usage, false},
@@ -305,39 +338,6 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// waitReplicated waits until every replica has as many keys as its master,
-// so that a snapshot taken now stays the same.
-func waitReplicated(t *testing.T, servers []*redistest.Server) {
-	t.Helper()
-	redistest.WaitStable(t, servers)
-	byID := map[string]*redistest.Server{}
-	for _, s := range servers {
-		byID[nodeIDOf(t, s)] = s
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, s := range servers {
-		me, err := s.Myself()
-		if err != nil {
-			t.Fatal(err)
-		}
-		master := byID[me.MasterID]
-		if master == nil {
-			continue
-		}
-		for {
-			n, _ := s.DoInt("DBSIZE")
-			m, _ := master.DoInt("DBSIZE")
-			if n == m {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("replica %s has %d keys, its master %d", s.Addr(), n, m)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
 	}
 }
 

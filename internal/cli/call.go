@@ -156,6 +156,7 @@ func callDoc(args []string, replies []manager.CallReply) report.CallDoc {
 			d.Reply = report.ReplyJSON(r.Value)
 		} else {
 			d.Error, d.Failed = replyOrError(r.Err), !errors.As(r.Err, &re)
+			doc.OK = false
 		}
 		doc.Replies = append(doc.Replies, d)
 	}

@@ -16,7 +16,12 @@ import (
 
 func TestCallLikeRedisCLI(t *testing.T) {
 	t.Parallel()
-	servers := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
+	eachBuild(t, callLikeCLI)
+}
+
+func callLikeCLI(t *testing.T, b *redistest.Build) {
+	t.Parallel()
+	servers := redistest.StartCluster(t, redistest.Options{Count: 6, Build: b}, 1)
 	redistest.LoadKeys(t, servers, 200, "call")
 	a := servers[0].Addr()
 	cases := []struct {
@@ -45,11 +50,11 @@ func TestCallLikeRedisCLI(t *testing.T) {
 		{"dumb", []string{"call", a, "--cluster-only-masters", "ping"}},
 		{"dumb", []string{"call", servers[0].Host, "30001", "ping"}},
 		{"dumb", []string{"call"}},
-		{"dumb", []string{"call", "127.0.0.1:1", "ping"}},
 	}
 	for _, tc := range cases {
-		bothTools(t, tc.term, nil, tc.args...)
+		bothToolsOn(t, b, tc.term, nil, tc.args...)
 	}
+	unreachableLikeCLI(t, b, nil, "call", "127.0.0.1:1", "ping")
 }
 
 func TestCallWithPassword(t *testing.T) {

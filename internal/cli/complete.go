@@ -43,6 +43,8 @@ func registerCompletions(root *cobra.Command, f *factory) {
 			_ = cmd.RegisterFlagCompletionFunc("from", f.completeIDs(0, true, "all\tevery master but the receiving one"))
 		case "rebalance":
 			_ = cmd.RegisterFlagCompletionFunc("weight", f.completeIDs(0, true, ""))
+			_ = cmd.RegisterFlagCompletionFunc("by", fixedValues(
+				"slots	redis-cli's rebalance", "keys	key counts per slot", "memory	sampled MEMORY USAGE per slot"))
 		case "add-node":
 			_ = cmd.RegisterFlagCompletionFunc("master-id", f.completeIDs(1, true, ""))
 		case "del-node":

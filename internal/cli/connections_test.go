@@ -74,20 +74,21 @@ func normalizeTwin(out string, servers []*redistest.Server) string {
 	return strings.Join(res, "\n")
 }
 
-// twinsAlike runs args(twin) with redis-cli on twin A and rcluster on twin
-// B and compares their normalised outputs and exit codes.
-func twinsAlike(t *testing.T, what string, global []string, a, b []*redistest.Server, args func([]*redistest.Server) []string) result {
+// twinsAlike runs args(twin) with the build's CLI (redis-cli, valkey-cli)
+// on twin A and rcluster on twin B and compares their normalised outputs
+// and exit codes.
+func twinsAlike(t *testing.T, build *redistest.Build, what string, global []string, a, b []*redistest.Server, args func([]*redistest.Server) []string) result {
 	t.Helper()
-	want := runRedisCLI(t, "", "dumb", global, args(a)...)
+	want := runBuildCLI(t, build, "", "dumb", global, args(a)...)
 	got := runRCluster(t, "", "dumb", global, args(b)...)
 	if got.code != want.code {
-		t.Errorf("%s: exit %d, redis-cli %d\n--- rcluster\n%s%s\n--- redis-cli\n%s%s", what, got.code, want.code, got.stdout, got.stderr, want.stdout, want.stderr)
+		t.Errorf("%s: exit %d, %s %d\n--- rcluster\n%s%s\n--- %s\n%s%s", what, got.code, build.CLI, want.code, got.stdout, got.stderr, build.CLI, want.stdout, want.stderr)
 	}
 	if g, w := normalizeTwin(got.stdout, b), normalizeTwin(want.stdout, a); g != w {
-		t.Errorf("%s: stdout differs from redis-cli's on the twin cluster\n--- rcluster\n%s\n--- redis-cli\n%s", what, g, w)
+		t.Errorf("%s: stdout differs from %s's on the twin cluster\n--- rcluster\n%s\n--- %s\n%s", what, build.CLI, g, build.CLI, w)
 	}
 	if g, w := normalizeTwin(got.stderr, b), normalizeTwin(want.stderr, a); g != w {
-		t.Errorf("%s: stderr differs\n--- rcluster\n%s\n--- redis-cli\n%s", what, g, w)
+		t.Errorf("%s: stderr differs\n--- rcluster\n%s\n--- %s\n%s", what, g, build.CLI, w)
 	}
 	return got
 }
@@ -122,10 +123,10 @@ func twinCreate(t *testing.T, global []string, a, b []*redistest.Server, replica
 }
 
 // reshardTwins moves n slots from the twin's node 0 to its node `to` with
-// both tools and compares them.
-func reshardTwins(t *testing.T, global []string, a, b []*redistest.Server, to, n int) {
+// both tools (the build's CLI on twin A) and compares them.
+func reshardTwins(t *testing.T, build *redistest.Build, global []string, a, b []*redistest.Server, to, n int) {
 	t.Helper()
-	twinsAlike(t, "reshard", global, a, b, func(s []*redistest.Server) []string {
+	twinsAlike(t, build, "reshard", global, a, b, func(s []*redistest.Server) []string {
 		return []string{"reshard", s[0].Addr(), "--cluster-from", nodeIDOf(t, s[0]), "--cluster-to", nodeIDOf(t, s[to]),
 			"--cluster-slots", strconv.Itoa(n), "--cluster-yes"}
 	})
@@ -175,12 +176,12 @@ func TestTLSLikeRedisCLI(t *testing.T) {
 	viaURI := append([]string{"-u", "rediss://127.0.0.1"}, slices.DeleteFunc(slices.Clone(global), func(a string) bool { return a == "--tls" })...)
 	bothTools(t, "dumb", viaURI, "check", b[1].Addr())
 
-	reshardTwins(t, global, a, b, 1, 200)
+	reshardTwins(t, redistest.Redis, global, a, b, 1, 200)
 	redistest.VerifyKeys(t, b, 300, "tls")
 	bothTools(t, "dumb", global, "check", b[0].Addr())
 
 	// backup fetches the RDBs over TLS connections of its own.
-	dir := backupCompare(t, "dumb", global, b[0].Addr(), "")
+	dir := backupCompare(t, redistest.Redis, "dumb", global, b[0].Addr(), "")
 	if n := backupKeys(t, dir); n != 300 {
 		t.Errorf("the TLS backup holds %d keys, want 300", n)
 	}
@@ -271,16 +272,16 @@ func TestACLUserLikeRedisCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	twinsAlike(t, "fix", global, a, b, func(s []*redistest.Server) []string { return []string{"fix", s[0].Addr()} })
+	twinsAlike(t, redistest.Redis, "fix", global, a, b, func(s []*redistest.Server) []string { return []string{"fix", s[0].Addr()} })
 	redistest.WaitStable(t, a)
 	redistest.WaitStable(t, b)
 	redistest.VerifyKeys(t, b, 400, "acl")
 
 	// Every master but node 0 gets more than its share, so that the plan
 	// of rebalance does not depend on the order of the nodes (the IDs).
-	reshardTwins(t, global, a, b, 1, 600)
-	reshardTwins(t, global, a, b, 2, 300)
-	twinsAlike(t, "rebalance", global, a, b, func(s []*redistest.Server) []string { return []string{"rebalance", s[1].Addr()} })
+	reshardTwins(t, redistest.Redis, global, a, b, 1, 600)
+	reshardTwins(t, redistest.Redis, global, a, b, 2, 300)
+	twinsAlike(t, redistest.Redis, "rebalance", global, a, b, func(s []*redistest.Server) []string { return []string{"rebalance", s[1].Addr()} })
 	redistest.WaitStable(t, b)
 	redistest.VerifyKeys(t, b, 400, "acl")
 	bothTools(t, "dumb", global, "check", b[0].Addr())
@@ -344,10 +345,15 @@ func lastLinesOf(s string, n int) string {
 // Nodes that announce a host name: CLUSTER NODES has "ip:port@bus,name";
 // redis-cli 7.0.15 shows and reaches the IP (parseClusterNodeAddress cuts
 // the name off with the bus port), and the names given on the command line
-// are resolved.
+// are resolved. On every compared build, against that build's own CLI.
 func TestAnnouncedHostnamesLikeRedisCLI(t *testing.T) {
 	t.Parallel()
-	opts := redistest.Options{Count: 6, ExtraConfig: []string{
+	eachBuild(t, announcedHostnamesLikeCLI)
+}
+
+func announcedHostnamesLikeCLI(t *testing.T, build *redistest.Build) {
+	t.Parallel()
+	opts := redistest.Options{Count: 6, Build: build, ExtraConfig: []string{
 		"cluster-announce-hostname localhost",
 		"cluster-preferred-endpoint-type hostname",
 	}}
@@ -359,7 +365,7 @@ func TestAnnouncedHostnamesLikeRedisCLI(t *testing.T) {
 		}
 		return append(out, "--cluster-replicas", "1", "--cluster-yes")
 	}
-	twinsAlike(t, "create by name", nil, a, b, byName)
+	twinsAlike(t, build, "create by name", nil, a, b, byName)
 	requireHealthy(t, b, 1, false)
 	redistest.WaitStable(t, a)
 	if nodes, _ := b[0].DoString("CLUSTER", "NODES"); !strings.Contains(nodes, ",localhost ") {
@@ -367,13 +373,13 @@ func TestAnnouncedHostnamesLikeRedisCLI(t *testing.T) {
 	}
 	redistest.LoadKeys(t, b, 100, "host")
 	for _, term := range []string{"dumb", "xterm-256color"} {
-		bothTools(t, term, nil, "check", "localhost:"+strconv.Itoa(b[1].Port))
-		bothTools(t, term, nil, "check", b[1].Addr())
-		bothTools(t, term, nil, "info", "localhost", strconv.Itoa(b[2].Port))
+		bothToolsOn(t, build, term, nil, "check", "localhost:"+strconv.Itoa(b[1].Port))
+		bothToolsOn(t, build, term, nil, "check", b[1].Addr())
+		bothToolsOn(t, build, term, nil, "info", "localhost", strconv.Itoa(b[2].Port))
 	}
-	bothTools(t, "dumb", nil, "call", "localhost:"+strconv.Itoa(b[0].Port), "DBSIZE")
+	bothToolsOn(t, build, "dumb", nil, "call", "localhost:"+strconv.Itoa(b[0].Port), "DBSIZE")
 	redistest.LoadKeys(t, a, 100, "host")
-	reshardTwins(t, nil, a, b, 1, 100)
+	reshardTwins(t, build, nil, a, b, 1, 100)
 }
 
 // ipv6Loopback reports whether ::1 can be listened on.
@@ -417,7 +423,7 @@ func TestIPv6LikeRedisCLI(t *testing.T) {
 		bothTools(t, term, nil, "info", "::1", strconv.Itoa(b[2].Port))
 	}
 	bothTools(t, "dumb", nil, "call", bare(b[0]), "DBSIZE")
-	twinsAlike(t, "reshard", nil, a, b, func(s []*redistest.Server) []string {
+	twinsAlike(t, redistest.Redis, "reshard", nil, a, b, func(s []*redistest.Server) []string {
 		return []string{"reshard", bare(s[0]), "--cluster-from", nodeIDOf(t, s[0]), "--cluster-to", nodeIDOf(t, s[1]),
 			"--cluster-slots", "100", "--cluster-yes"}
 	})

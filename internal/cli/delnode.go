@@ -14,6 +14,8 @@ type delNodeOptions struct {
 	id     string
 	dryRun bool
 	settle time.Duration
+	// abandonSlots removes an unreachable master that still owns slots.
+	abandonSlots bool
 }
 
 func newDelNodeCmd(f *factory, runF func(context.Context, *delNodeOptions) error) *cobra.Command {
@@ -24,12 +26,15 @@ func newDelNodeCmd(f *factory, runF func(context.Context, *delNodeOptions) error
 		Long: `Move the node's replicas to other masters, make every other node forget it and
 reset it. A master must hold no slot (drain it first with reshard or
 rebalance --weight ID=0). A node that is down or unreachable can be removed
-too: every reachable node forgets it (redis-cli cannot). NODE_ID may be
-shortened to a prefix that starts no other node's ID.
+too: every reachable node forgets it (redis-cli cannot), unless it still
+owns slots (let a replica take over first, or pass --abandon-slots). A node
+that slots are still moving to or from is refused: run fix first. NODE_ID
+may be shortened to a prefix that starts no other node's ID.
 
 EXIT STATUS
   0  the node was removed and the cluster settled
-  1  no such node, the node holds slots, or a node refused`,
+  1  no such node, the node holds slots, slots are open with it, or a node
+     refused`,
 		Example: `  rcluster del-node 127.0.0.1:7000 3b1f24a5c8d1e0f9a7b6c5d4e3f2a1b0c9d8e7f6
   rcluster del-node 127.0.0.1:7000 3b1f`,
 		Args: f.exactArgs(2),
@@ -46,6 +51,8 @@ EXIT STATUS
 		},
 	}
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "run every check; remove nothing")
+	cmd.Flags().BoolVar(&o.abandonSlots, "abandon-slots", false,
+		"remove an unreachable master that still owns slots, giving up those slots and their keys")
 	addSettleFlag(cmd.Flags(), &o.settle)
 	return cmd
 }
@@ -63,7 +70,7 @@ func runDelNode(ctx context.Context, f *factory, o *delNodeOptions) error {
 	if err := f.aloneOnCluster(ctx, m, false); err != nil {
 		return f.emit(m, "del-node", nil, false, err)
 	}
-	err := m.DelNode(ctx, o.id, o.settle, o.dryRun)
+	err := m.DelNode(ctx, o.id, o.settle, o.dryRun, o.abandonSlots)
 	if err == nil && o.dryRun {
 		f.dryRunNote()
 	}

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/report"
 )
 
 type fixOptions struct {
@@ -14,6 +16,7 @@ type fixOptions struct {
 	searchMultipleOwners bool
 	withUnreachable      bool
 	dryRun               bool
+	planOut              string
 	migration            migrationOptions
 }
 
@@ -33,17 +36,24 @@ redis-cli asks the three questions about uncovered slots even with
 Uncovered slots without keys go to the masters with the fewest slots
 (redis-cli picks one at random).
 
+--plan-out FILE (rcluster only) checks as --dry-run does, writes the
+problems found and the repairs fix would make as JSON, changes nothing and
+exits 0: "rcluster apply FILE" runs fix later only if the check then finds
+the same problems.
+
 EXIT STATUS
-  0  the cluster is healthy after the repair
+  0  the cluster is healthy after the repair (--plan-out: the plan is written)
   1  a problem remains or a repair failed`,
 		Example: `  rcluster fix 127.0.0.1:7000
-  rcluster fix 127.0.0.1:7000 --yes --search-multiple-owners`,
+  rcluster fix 127.0.0.1:7000 --yes --search-multiple-owners
+  rcluster fix 127.0.0.1:7000 --plan-out fix.json && rcluster apply fix.json`,
 		Args: f.minArgs(1),
 		RunE: onHostArgs(f, &o.addr, o, runF, runFix),
 	}
 	cmd.Flags().BoolVar(&o.searchMultipleOwners, "search-multiple-owners", false, "also repair slots with keys on more than one master")
 	cmd.Flags().BoolVar(&o.withUnreachable, "fix-with-unreachable-masters", false, "repair even though some masters cannot be reached (may lose data)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "only check and report what needs fixing; change nothing")
+	cmd.Flags().StringVar(&o.planOut, "plan-out", "", "write the problems found and the repairs to this file for 'rcluster apply'; change nothing")
 	o.migration.addFlags(cmd.Flags())
 	return cmd
 }
@@ -52,17 +62,12 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 	if err := o.migration.validate(f); err != nil {
 		return err
 	}
-	m, err := f.movingManager(manager.Options{
-		SearchMultipleOwners: o.searchMultipleOwners,
-		Fix:                  !o.dryRun,
-		FixWithUnreachable:   o.withUnreachable,
-		Migrate:              f.migrate(o.migration),
-	}, o.migration.progress)
+	dryRun := o.dryRun || o.planOut != ""
+	m, err := f.fixManager(o.migration, o.searchMultipleOwners, o.withUnreachable, !dryRun)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	m.Progress.Start("fix", 0, 0)
 	defer m.Progress.Done()
 	if !f.global.yes {
 		m.Confirm = f.prompter().Confirm
@@ -70,17 +75,56 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "fix", nil, false, err)
 	}
-	if err := f.aloneOnCluster(ctx, m, !o.dryRun); err != nil {
+	if err := f.aloneOnCluster(ctx, m, !dryRun); err != nil {
 		return f.emit(m, "fix", nil, false, err)
 	}
-	m.ShowClusterInfo(ctx)
-	if !m.Check(ctx, false) {
-		err = manager.ErrReported
-	} else if !o.dryRun {
-		err = m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
+	err = checkAndRepair(ctx, m, dryRun, o.migration.settle)
+	if !dryRun {
+		return f.emitChange(ctx, m, "fix", o.addr, false, err)
 	}
-	if o.dryRun {
+	repairs := m.FixPlan()
+	for _, step := range repairs {
+		fmt.Fprintf(f.IO.ErrOut, "Dry run: fix would %s.\n", step)
+	}
+	if len(repairs) > 0 {
+		m.Plan = map[string][]string{"steps": repairs}
+	}
+	if o.planOut != "" {
+		doc := &report.FixPlanDoc{SearchMultipleOwners: o.searchMultipleOwners, FixWithUnreachable: o.withUnreachable,
+			Problems: append([]report.Problem{}, m.Problems...), Repairs: append([]string{}, repairs...)}
+		err = f.writePlan(m, report.PlanFile{Command: "fix", Fix: doc}, o.addr, o.planOut, fmt.Sprintf("%d problems", len(doc.Problems)))
+	} else {
 		f.dryRunNote()
 	}
-	return f.emitChange(ctx, m, "fix", o.addr, o.dryRun, err)
+	return f.emitChange(ctx, m, "fix", o.addr, true, err)
+}
+
+// fixManager is the manager of fix, and of apply of a fix plan, with its
+// progress bar started; fix makes it repair what the check finds.
+func (f *factory) fixManager(mo migrationOptions, searchMultipleOwners, withUnreachable, fix bool) (*manager.Manager, error) {
+	m, err := f.movingManager(manager.Options{
+		SearchMultipleOwners: searchMultipleOwners,
+		Fix:                  fix,
+		FixWithUnreachable:   withUnreachable,
+		Migrate:              f.migrate(mo),
+	}, mo.progress)
+	if err != nil {
+		return nil, err
+	}
+	m.Progress.Start("fix", 0, 0)
+	return m, nil
+}
+
+// checkAndRepair is fix on a loaded cluster: the summary, the check that
+// repairs what it finds (unless dryRun), and the wait for the repaired
+// cluster to settle.
+func checkAndRepair(ctx context.Context, m *manager.Manager, dryRun bool, settle time.Duration) error {
+	m.ShowClusterInfo(ctx)
+	if !m.Check(ctx, false) {
+		return manager.ErrReported
+	}
+	if !dryRun && len(m.Problems) > 0 { // nothing to wait for when the check found nothing
+		return m.WaitSettled(ctx, time.Now().Add(settle))
+	}
+	return nil
 }

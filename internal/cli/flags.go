@@ -35,6 +35,9 @@ type globalOptions struct {
 	replyTimeout   time.Duration
 	passGiven      bool
 	output         string
+	dialect        string
+	dialectOf      report.Dialect // parsed from dialect by prepare
+	dialectAuto    bool
 	tls            bool
 	tlsOpts        node.TLSOptions
 	tlsConfig      *tls.Config // built by prepare when --tls is given
@@ -45,13 +48,14 @@ func (f *factory) addGlobalFlags(fs *pflag.FlagSet) {
 	g := &f.global
 	fs.StringVarP(&g.pass, "pass", "a", "", "password for every node (also REDISCLI_AUTH)")
 	fs.StringVar(&g.user, "user", "", "ACL user name, used with a password")
-	fs.StringVarP(&g.uri, "uri", "u", "", "redis://[[user:]password@]host[:port][/db], or rediss:// for TLS: its user, password and TLS apply to every node")
+	fs.StringVarP(&g.uri, "uri", "u", "", "redis://[[user:]password@]host[:port][/db], or rediss:// for TLS (valkey:// and valkeys:// too): its user, password and TLS apply to every node")
 	fs.BoolVar(&g.askpass, "askpass", false, "read the password from standard input (masked on a terminal)")
 	fs.BoolVar(&g.noAuthWarning, "no-auth-warning", false, "do not warn about a password given on the command line")
 	fs.BoolVar(&g.yes, "yes", false, "answer yes to confirmation prompts (also REDISCLI_CLUSTER_YES=1)")
 	fs.Float64VarP(&g.connectTimeout, "connect-timeout", "t", 0, "connection timeout in seconds, the first reply included (0: 10s)")
 	fs.DurationVar(&g.replyTimeout, "reply-timeout", node.DefaultReplyTimeout, "how long a node may take to answer a command before it counts as not answering (0: 10s; a MIGRATE also gets its --timeout)")
 	fs.StringVarP(&g.output, "output", "o", "text", "output format: text (redis-cli's), json (see docs/json.md) or table (check and info)")
+	fs.StringVar(&g.dialect, "dialect", "auto", "whose words to print: redis (redis-cli's), valkey (valkey-cli 8's: primary, replicas, ...) or auto: valkey when the entry node's INFO says server_name:valkey, redis otherwise")
 	fs.BoolVar(&g.tls, "tls", false, "connect to every node over TLS")
 	fs.StringVar(&g.tlsOpts.CACert, "cacert", "", "with --tls: CA certificate file to verify the nodes with (instead of the system's)")
 	fs.StringVar(&g.tlsOpts.CACertDir, "cacertdir", "", "with --tls: directory of trusted CA certificates (instead of the system's)")
@@ -102,6 +106,10 @@ func (f *factory) prepare() error {
 	if g.output != "text" && g.output != "json" && g.output != "table" {
 		return &usageError{fmt.Sprintf("invalid --output %q: use text, json or table", g.output)}
 	}
+	var err error
+	if g.dialectOf, g.dialectAuto, err = report.ParseDialect(g.dialect); err != nil {
+		return &usageError{err.Error()}
+	}
 	if g.connectTimeout < 0 || math.IsNaN(g.connectTimeout) || math.IsInf(g.connectTimeout, 0) {
 		fmt.Fprint(f.IO.ErrOut, "Invalid connection timeout for -t.\n")
 		return &exitError{ExitFailure}
@@ -136,10 +144,12 @@ func (f *factory) readPassword(msg string) (string, error) {
 // text is kept aside (it becomes the "error" of a failed run) and stdout
 // gets one JSON document, or the table, instead.
 func (f *factory) printer() *report.Printer {
+	p := &report.Printer{Out: f.IO.Out, ErrOut: f.IO.ErrOut, Color: f.IO.Color,
+		Dialect: f.global.dialectOf, AutoDialect: f.global.dialectAuto}
 	if f.json() || f.table() {
-		return &report.Printer{Out: &f.text, ErrOut: f.IO.ErrOut}
+		p.Out, p.ErrOut, p.Color = &f.text, io.MultiWriter(f.IO.ErrOut, &f.errText), false
 	}
-	return &report.Printer{Out: f.IO.Out, ErrOut: f.IO.ErrOut, Color: f.IO.Color}
+	return p
 }
 
 // prompter asks on stdout, or on stderr when stdout carries JSON or a table.
@@ -181,11 +191,7 @@ func (f *factory) emit(m *manager.Manager, command string, plan any, ok bool, er
 		return err
 	}
 	if len(m.Nodes) == 0 {
-		msg := strings.TrimSpace(f.text.String())
-		if msg == "" {
-			msg = "failed: see standard error"
-		}
-		report.WriteJSON(f.IO.Out, report.ErrorDoc{OK: false, Error: msg})
+		report.WriteJSON(f.IO.Out, report.ErrorDoc{OK: false, Error: f.failure(err)})
 		return err
 	}
 	doc := m.Doc(ok && err == nil)
@@ -219,7 +225,9 @@ func (f *factory) nodeOptions() node.Options {
 }
 
 func (f *factory) manager(o manager.Options) *manager.Manager {
-	return manager.New(f.printer(), f.dialer(), o)
+	m := manager.New(f.printer(), f.dialer(), o)
+	m.InFlight = &f.inFlight
+	return m
 }
 
 // movingManager is the manager of a command that moves keys, with the
@@ -237,6 +245,29 @@ func (f *factory) movingManager(o manager.Options, progress string) (*manager.Ma
 		if f.IO.OutTTY && m.P.Out == f.IO.Out {
 			m.P.Out = bar.Above(m.P.Out)
 		}
+	}
+	return m, nil
+}
+
+// loadToMove starts a command that moves slots: it checks the migration
+// flags, loads the cluster through addr and makes sure no other rcluster
+// operation runs on it. On failure the command's -o json document (if
+// any) is written and the manager closed.
+func (f *factory) loadToMove(ctx context.Context, command string, addr manager.Address, mo migrationOptions) (*manager.Manager, error) {
+	if err := mo.validate(f); err != nil {
+		return nil, err
+	}
+	m, err := f.movingManager(manager.Options{Migrate: f.migrate(mo), Parallel: mo.parallel}, mo.progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Load(ctx, addr.Host, addr.Port); err != nil {
+		defer m.Close()
+		return nil, f.emit(m, command, nil, false, err)
+	}
+	if err := f.aloneOnCluster(ctx, m, false); err != nil {
+		defer m.Close()
+		return nil, f.emit(m, command, nil, false, err)
 	}
 	return m, nil
 }
@@ -439,21 +470,48 @@ func (f *factory) emitChange(ctx context.Context, m *manager.Manager, command st
 	if !f.json() {
 		return err
 	}
-	if err == nil && !dryRun {
+	if len(m.Nodes) == 0 {
+		return f.emit(m, command, m.Plan, false, err)
+	}
+	res := report.ResultDoc{Command: command, OK: err == nil, DryRun: dryRun, Plan: m.Plan}
+	if err != nil {
+		res.Error = f.failure(err)
+	}
+	if !dryRun {
+		// The cluster as the change (or the failure) left it, loaded again
+		// and checked: a failed move's open slots are in its problems.
+		// Loading writes its own text, which is not the command's.
+		saved := f.text.Len()
 		after := f.manager(manager.Options{})
 		defer after.Close()
 		if after.Load(ctx, addr.Host, addr.Port) == nil {
 			after.ShowClusterInfo(ctx)
-			ok := after.Check(ctx, true)
-			doc := after.Doc(ok)
-			return f.write(report.ResultDoc{Command: command, OK: true, Plan: m.Plan, Cluster: &doc}, err)
+			doc := after.Doc(after.Check(ctx, true))
+			f.text.Truncate(saved)
+			res.Cluster = &doc
+			return f.write(res, err)
 		}
-	}
-	if len(m.Nodes) == 0 {
-		return f.emit(m, command, m.Plan, false, err)
+		f.text.Truncate(saved)
 	}
 	doc := m.Doc(err == nil)
-	return f.write(report.ResultDoc{Command: command, OK: err == nil, DryRun: dryRun, Plan: m.Plan, Cluster: &doc}, err)
+	res.Cluster = &doc
+	return f.write(res, err)
+}
+
+// failure is the text of a failed command for -o json's "error": what it
+// wrote to stderr, else the last line of its redis-cli text, else err.
+func (f *factory) failure(err error) string {
+	if msg := strings.TrimSpace(f.errText.String()); msg != "" {
+		return msg
+	}
+	text := strings.TrimSpace(f.text.String())
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		text = text[i+1:]
+	}
+	if text == "" && err != nil {
+		text = err.Error()
+	}
+	return text
 }
 
 func (f *factory) write(v any, err error) error {

@@ -142,6 +142,9 @@ func TestParseURI(t *testing.T) {
 		{"redis://alice:s3cr%40t@host", uriAuth{user: "alice", pass: "s3cr@t"}, ""},
 		{"redis://:pw@host", uriAuth{pass: "pw"}, ""},
 		{"rediss://bob:pw@host:6380", uriAuth{user: "bob", pass: "pw", tls: true}, ""},
+		// valkey-cli's schemes.
+		{"valkey://alice:pw@host", uriAuth{user: "alice", pass: "pw"}, ""},
+		{"VALKEYS://bob:pw@host:6380", uriAuth{user: "bob", pass: "pw", tls: true}, ""},
 		{"http://host", uriAuth{}, "Invalid URI scheme"},
 		{"redis://p%@host", uriAuth{}, "Incomplete URI encoding"},
 		{"redis://p%4@host", uriAuth{}, "Illegal character in URI encoding"},

@@ -119,12 +119,17 @@ func (fx *importFixture) migrateCalls(t *testing.T) int {
 
 func TestImportLikeRedisCLI(t *testing.T) {
 	t.Parallel()
+	eachBuild(t, importLikeCLI)
+}
+
+func importLikeCLI(t *testing.T, b *redistest.Build) {
+	t.Parallel()
 	fx := &importFixture{
-		servers: redistest.Start(t, redistest.Options{Count: 6, Password: "clusterpw"}),
+		servers: redistest.Start(t, redistest.Options{Count: 6, Password: "clusterpw", Build: b}),
 		global:  []string{"-a", "clusterpw", "--no-auth-warning"},
 	}
 	redistest.Create(t, fx.servers, 1)
-	fx.src = redistest.Start(t, redistest.Options{Count: 1, Standalone: true})[0]
+	fx.src = redistest.Start(t, redistest.Options{Count: 1, Standalone: true, Build: b})[0]
 	a, from := fx.servers[0].Addr(), fx.src.Addr()
 	busy := []string{"imp:5", "imp:17", "imp:250"}
 
@@ -154,7 +159,7 @@ func TestImportLikeRedisCLI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"import", a, "--cluster-from", from}, tc.flags...)
 			fx.reset(t, tc.keys, tc.busy)
-			want := runRedisCLI(t, "", tc.term, fx.global, args...)
+			want := runBuildCLI(t, b, "", tc.term, fx.global, args...)
 			wantState := fx.snapshot(t)
 			fx.reset(t, tc.keys, tc.busy)
 			if _, err := fx.src.Do("CONFIG", "RESETSTAT"); err != nil {
@@ -196,12 +201,12 @@ func TestImportLikeRedisCLI(t *testing.T) {
 		{"import", a, "--cluster-from", "127.0.0.1:0"},
 		{"import", fx.servers[0].Host, strconv.Itoa(fx.servers[0].Port), "--cluster-from", from},
 		{"import", "--cluster-from", from},
-		{"import", "nohost", "--cluster-from", from},
 	} {
-		bothTools(t, "dumb", fx.global, args...)
+		bothToolsOn(t, b, "dumb", fx.global, args...)
 	}
+	unreachableLikeCLI(t, b, fx.global, "import", "nohost", "--cluster-from", from)
 	// Without the cluster's password: the load fails.
-	bothTools(t, "dumb", nil, "import", a, "--cluster-from", from)
+	bothToolsOn(t, b, "dumb", nil, "import", a, "--cluster-from", from)
 }
 
 func TestImportSourceWithPassword(t *testing.T) {

@@ -105,7 +105,7 @@ func TestDryRunsChangeNothing(t *testing.T) {
 		{"create", append(append([]string{"create"}, addrs(fresh)...), "--dry-run"), 0, "masters"},
 		{"reshard", []string{"reshard", a, "--from", ids[0], "--to", ids[1], "--slots", "100", "--dry-run"}, 1, ""},
 		{"rebalance", []string{"rebalance", a, "--weight", ids[0][:8] + "=3", "--dry-run"}, 1, ""},
-		{"fix", []string{"fix", a, "--dry-run", "--yes"}, 1, ""},
+		{"fix", []string{"fix", a, "--dry-run", "--yes"}, 1, "steps"},
 		{"add-node", []string{"add-node", spare.Addr(), a, "--dry-run"}, 1, ""},
 		{"del-node", []string{"del-node", a, ids[2], "--dry-run"}, 1, ""},
 	}
@@ -117,6 +117,9 @@ func TestDryRunsChangeNothing(t *testing.T) {
 			// plan of create is still printed.
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			if tc.name == "fix" && !strings.Contains(r.stderr, "Dry run: fix would repair the open slots [7]: ") {
+				t.Errorf("fix --dry-run does not say what it would do:\n%s", r.stderr)
 			}
 			j := runRCluster(t, "", "dumb", []string{"-o", "json"}, tc.args...)
 			if !json.Valid([]byte(j.stdout)) {
@@ -251,12 +254,63 @@ func TestCallJSON(t *testing.T) {
 		t.Errorf("eval reply %s", got)
 	}
 
-	// An error reply is an error, not a reply.
+	// An error reply is an error, not a reply, and the document is not ok.
 	doc = call("nosuchcommand")
+	if doc.OK {
+		t.Errorf("every node answered with an error, yet ok is true")
+	}
 	for _, r := range doc.Replies {
 		if r.Reply != nil || !strings.Contains(r.Error, "unknown command") || r.Failed {
 			t.Errorf("reply %+v: want the error reply", r)
 		}
+	}
+}
+
+// TestFailureJSON: a failed command's document says why, in the words it
+// printed, and shows the state it left.
+func TestFailureJSON(t *testing.T) {
+	redistest.Require(t)
+	t.Parallel()
+	nodes := redistest.Start(t, redistest.Options{Count: 3})
+	redistest.Create(t, nodes, 0)
+	a := nodes[0].Addr()
+
+	r := runRCluster(t, "", "dumb", []string{"-o", "json"}, "check", "127.0.0.1:1")
+	if e := decode[report.ErrorDoc](t, r.stdout); r.code != 1 || e.OK || e.Error != "Could not connect to Redis at 127.0.0.1:1: Connection refused" {
+		t.Errorf("unreachable entry: exit %d, %s", r.code, r.stdout)
+	}
+	r = runRCluster(t, "", "dumb", []string{"-o", "json", "--yes"}, "reshard", a, "--from", "all", "--to", "zz", "--slots", "10")
+	doc := decode[report.ResultDoc](t, r.stdout)
+	if r.code != 1 || doc.OK || doc.Error != "*** The specified node (zz) is not known or not a master, please retry." {
+		t.Errorf("reshard --to zz: exit %d, %s", r.code, r.stdout)
+	}
+
+	// A move that fails half way: its open slot is in the document.
+	from, _ := nodes[0].ID()
+	to, _ := nodes[1].ID()
+	redistest.LoadKeys(t, nodes, 300, "fail")
+	for _, k := range redistest.KeysInSlot(0, 5, "fail0") {
+		if _, err := nodes[0].Do("SET", k, "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := nodes[1].Do("CONFIG", "SET", "maxmemory", "1"); err != nil { // the target refuses the keys
+		t.Fatal(err)
+	}
+	r = runRCluster(t, "", "dumb", []string{"-o", "json", "--yes"}, "reshard", a, "--from", from, "--to", to, "--slots", "10")
+	if _, err := nodes[1].Do("CONFIG", "SET", "maxmemory", "0"); err != nil {
+		t.Fatal(err)
+	}
+	doc = decode[report.ResultDoc](t, r.stdout)
+	if r.code != 1 || doc.OK || !strings.Contains(doc.Error, "rcluster fix") || doc.Cluster == nil {
+		t.Fatalf("failed reshard: exit %d, %s", r.code, r.stdout)
+	}
+	kinds := map[string]bool{}
+	for _, p := range doc.Cluster.Problems {
+		kinds[p.Kind] = true
+	}
+	if !kinds["open_slots"] || doc.Cluster.Keys == 0 {
+		t.Errorf("failed reshard's cluster: problems %+v, %d keys; want the open slot and the keys", doc.Cluster.Problems, doc.Cluster.Keys)
 	}
 }
 

@@ -139,6 +139,9 @@ func (f *factory) stopOnSignal() (context.Context, func()) {
 			break
 		}
 		fmt.Fprintln(f.IO.ErrOut, why)
+		for _, what := range f.inFlight.List() {
+			fmt.Fprintf(f.IO.ErrOut, "In flight, may be left open: %s\n", what)
+		}
 		if entry := f.entry.Load(); entry != nil && f.operating.Load() {
 			fmt.Fprintf(f.IO.ErrOut, "Slots in flight may be left open: run 'rcluster fix %s' to close them.\n", *entry)
 		}

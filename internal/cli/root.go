@@ -27,6 +27,11 @@ Every redis-cli option is accepted under its redis-cli name too
 "HOST PORT" address form, so a script moves over by replacing
 "redis-cli --cluster" with "rcluster".
 
+On Valkey nodes the text is valkey-cli 8's instead, which says "primary"
+and "replicas" where redis-cli says "master" and "slaves": rcluster
+follows the entry node (valkey when its INFO says server_name:valkey,
+redis otherwise); --dialect redis or --dialect valkey forces either.
+
 Every wait is bounded: a connection and its first reply by -t, every other
 reply by --reply-timeout (a MIGRATE also by its --timeout), so a hung node
 is reported as unreachable instead of stopping the run. Ctrl-C or SIGTERM
@@ -71,8 +76,12 @@ func newRootCmd(f *factory) *cobra.Command {
 		operation(newFixCmd(f, nil)),
 		operation(newReshardCmd(f, nil)),
 		operation(newRebalanceCmd(f, nil)),
+		operation(newApplyCmd(f, nil)),
 		operation(newAddNodeCmd(f, nil)),
 		operation(newDelNodeCmd(f, nil)),
+		operation(newFailoverCmd(f, nil)),
+		operation(newEvacuateCmd(f, nil)),
+		operation(newPlacementCmd(f, nil)),
 		changing(newCallCmd(f, nil)),
 		changing(newSetTimeoutCmd(f, nil)),
 		outputs(changing(newImportCmd(f, nil))), // redis-cli's text only
@@ -169,8 +178,15 @@ func redisCLIFlagNames(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 	switch name {
 	case "slave":
 		name = "replica"
+	// valkey-cli 8's names for the same options.
 	case "fix-with-unreachable-primaries":
 		name = "fix-with-unreachable-masters"
+	case "use-empty-primaries":
+		name = "use-empty-masters"
+	case "only-primaries":
+		name = "only-masters"
+	case "primary-id":
+		name = "master-id"
 	}
 	return pflag.NormalizedName(name)
 }
@@ -184,6 +200,7 @@ type factory struct {
 	NewDialer func(node.Options) node.Dialer
 	global    globalOptions
 	text      bytes.Buffer // redis-cli's text, kept aside with -o json
+	errText   bytes.Buffer // what went to stderr meanwhile (also written there)
 	// signal is the first SIGINT or SIGTERM received, if any.
 	signal atomic.Pointer[os.Signal]
 	// entry is the node address the command was given, and changes tells
@@ -196,4 +213,7 @@ type factory struct {
 	// operation names the connections of a command that moves slots or
 	// nodes, so that other runs see it (manager.OperationName).
 	operation string
+	// inFlight is what the run's managers have open, for the message of a
+	// run ended at once.
+	inFlight manager.InFlight
 }

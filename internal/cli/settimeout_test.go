@@ -20,14 +20,19 @@ import (
 
 func TestSetTimeoutLikeRedisCLI(t *testing.T) {
 	t.Parallel()
-	servers := redistest.StartCluster(t, redistest.Options{Count: 6}, 1)
+	eachBuild(t, setTimeoutLikeCLI)
+}
+
+func setTimeoutLikeCLI(t *testing.T, b *redistest.Build) {
+	t.Parallel()
+	servers := redistest.StartCluster(t, redistest.Options{Count: 6, Build: b}, 1)
 	a := servers[0].Addr()
 
 	for _, tc := range []struct {
 		term string
 		ms   string
 	}{{"dumb", "3000"}, {"xterm-256color", "4000"}} {
-		bothTools(t, tc.term, nil, "set-timeout", a, tc.ms)
+		bothToolsOn(t, b, tc.term, nil, "set-timeout", a, tc.ms)
 		for _, s := range servers {
 			v, err := s.Do("CONFIG", "GET", "cluster-node-timeout")
 			if err != nil || fmt.Sprint(v) != fmt.Sprint([]any{"cluster-node-timeout", tc.ms}) {
@@ -45,10 +50,10 @@ func TestSetTimeoutLikeRedisCLI(t *testing.T) {
 		{"set-timeout", a},
 		{"set-timeout", servers[0].Host, strconv.Itoa(servers[0].Port), "2000"},
 		{"set-timeout", servers[0].Host, "2000"},
-		{"set-timeout", "127.0.0.1:1", "2000"},
 	} {
-		bothTools(t, "dumb", nil, args...)
+		bothToolsOn(t, b, "dumb", nil, args...)
 	}
+	unreachableLikeCLI(t, b, nil, "set-timeout", "127.0.0.1:1", "2000")
 
 	// redis-cli reads "abc" as 0 (refused as under 100 ms) and "5000x" as
 	// 5000; rcluster wants a number.

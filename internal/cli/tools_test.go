@@ -42,7 +42,14 @@ func runRCluster(t *testing.T, stdin, term string, global []string, args ...stri
 // runRedisCLI runs redis-cli with the global options, then --cluster and args.
 func runRedisCLI(t *testing.T, stdin, term string, global []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(redistest.CLIBinary, append(append(slices.Clone(global), "--cluster"), args...)...)
+	return runBuildCLI(t, redistest.Redis, stdin, term, global, args...)
+}
+
+// runBuildCLI runs the build's CLI (redis-cli, valkey-cli) with the global
+// options, then --cluster and args.
+func runBuildCLI(t *testing.T, b *redistest.Build, stdin, term string, global []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(b.MustCLI(t), append(append(slices.Clone(global), "--cluster"), args...)...)
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=" + term}
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
@@ -52,7 +59,7 @@ func runRedisCLI(t *testing.T, stdin, term string, global []string, args ...stri
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("redis-cli: %v", err)
+		t.Fatalf("%s: %v", b.CLI, err)
 	}
 	return result{out.String(), errOut.String(), code}
 }
@@ -74,7 +81,13 @@ func sameAsRedisCLI(t *testing.T, what string, got, want result) {
 // bothTools runs the same command line with both tools and compares them.
 func bothTools(t *testing.T, term string, global []string, args ...string) result {
 	t.Helper()
-	want := runRedisCLI(t, "", term, global, args...)
+	return bothToolsOn(t, redistest.Redis, term, global, args...)
+}
+
+// bothToolsOn is bothTools with the build's CLI.
+func bothToolsOn(t *testing.T, b *redistest.Build, term string, global []string, args ...string) result {
+	t.Helper()
+	want := runBuildCLI(t, b, "", term, global, args...)
 	got := runRCluster(t, "", term, global, args...)
 	sameAsRedisCLI(t, strings.Join(args, " ")+" (TERM="+term+")", got, want)
 	return got

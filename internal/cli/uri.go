@@ -14,15 +14,21 @@ type uriAuth struct {
 }
 
 // parseURI reads redis-cli's -u URI (parseRedisUri): "redis://" or
-// "rediss://" in any case, then optionally "user:password@" or
-// "password@", percent-encoded. Its errors are redis-cli's messages.
+// "rediss://" (valkey-cli's "valkey://" and "valkeys://" too) in any case,
+// then optionally "user:password@" or "password@", percent-encoded. Its
+// errors are redis-cli's messages.
 func parseURI(uri string) (uriAuth, error) {
 	var a uriAuth
 	rest, ok := cutPrefixFold(uri, "rediss://")
+	if !ok {
+		rest, ok = cutPrefixFold(uri, "valkeys://")
+	}
 	if ok {
 		a.tls = true
 	} else if rest, ok = cutPrefixFold(uri, "redis://"); !ok {
-		return a, errors.New("Invalid URI scheme")
+		if rest, ok = cutPrefixFold(uri, "valkey://"); !ok {
+			return a, errors.New("Invalid URI scheme")
+		}
 	}
 	info, server, found := strings.Cut(rest, "@")
 	if !found {

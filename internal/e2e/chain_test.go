@@ -1,17 +1,13 @@
 package e2e
 
-import (
-	"testing"
-
-	"github.com/rcluster/rcluster/internal/redistest"
-)
+import "testing"
 
 // TestChain runs add-node, rebalance --use-empty-masters, reshard,
 // rebalance with a weight, a drain to zero and del-node back to back, with
 // no sleep in between: each command must leave the cluster settled for the
 // next one (rcluster check and redis-cli check pass right after each).
 func TestChain(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	// 3 masters with a replica each, server 6 spare.
 	c := newCluster(t, 7, 6, 1)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,21 +28,7 @@ import (
 // and log what is wrong (the state the fault left, what fix did, the lost
 // writes) before they skip with the reason. Delete an entry once its
 // scenario heals (a gated scenario whose runs all heal passes with a note).
-var knownBroken = map[string]string{
-	"reshard/kill-source-master": "issue 16: the target ignores the promoted replica's claim on its importing slots and " +
-		"stays cluster_state:fail; fix refuses (1 unreachable master, which owns no slot), and with " +
-		"--fix-with-unreachable-masters its MIGRATE out of the target gets CLUSTERDOWN",
-	"reshard/kill-target-master": "issue 16: fix refuses (1 unreachable master) although the dead target owns no slot; " +
-		"the source stays migrating to it (--fix-with-unreachable-masters heals it)",
-	"reshard/failover-source-replica": "issue 16: the target ignores the new source master's claim on its importing " +
-		"slots and stays cluster_state:fail; fix's MIGRATE out of it gets CLUSTERDOWN",
-	"reshard/target-hung-past-timeout": "issue 16: the key in flight is on both nodes; fix may make the target the " +
-		"owner (stale copy served), then stops at DEBUG (disabled): 'Value check failed!'",
-	"reshard/del-node-crashed-source": "issue 16: forgetting the node clears the open slots; the keys moved stay on the " +
-		"target, which does not own their slots, and check and fix exit 0",
-	"reshard/del-node-crashed-target": "issue 16: forgetting the node clears the open slots; the keys moved stay on the " +
-		"promoted replica of the target, which does not own their slots, and check and fix exit 0",
-}
+var knownBroken = map[string]string{}
 
 // Knobs for investigating: faultSeedEnv fixes the seed of the random kill
 // points (default: the clock; every run logs its seed); faultRunsEnv runs
@@ -85,6 +72,11 @@ type faultScenario struct {
 	nodeTimeoutMS int
 	inject        func(f *faultRun)
 	fixArgs       []string
+	// wantProblems are problem kinds check -o json must report before the
+	// repair; wantOnValkey replaces them on Valkey 8, whose replicas
+	// inherit their master's slot states, so that a promoted replica keeps
+	// the slots open where a Redis one leaves them stranded.
+	wantProblems, wantOnValkey []string
 }
 
 // faultRun is one run of a scenario on a fresh cluster.
@@ -98,7 +90,12 @@ type faultRun struct {
 	errs *lockedWriter
 	// moveExit is the exit code of the move (-1: killed by the test).
 	moveExit int
-	notes    []string
+	// kind is the move the faults strike: "reshard" (default) or "rebalance".
+	kind string
+	// entry is the server the repair goes through: entryNode, unless the
+	// fault took it down (a rebalance's target can be entryNode).
+	entry int
+	notes []string
 }
 
 func (f *faultRun) note(format string, args ...any) {
@@ -113,7 +110,7 @@ func faultScenarios() []faultScenario {
 		{name: "reshard/kill-rcluster-first-slot", runs: 8, inject: func(f *faultRun) {
 			f.killRclusterAtRandom("reshard", 1)
 		}},
-		{name: "rebalance/kill-rcluster", runs: 4, inject: func(f *faultRun) {
+		{name: "rebalance/kill-rcluster", runs: 10, inject: func(f *faultRun) {
 			f.killRclusterAtRandom("rebalance", 0)
 		}},
 		{name: "reshard/kill-source-master", runs: 1, replicas: true, inject: func(f *faultRun) {
@@ -122,7 +119,7 @@ func faultScenarios() []faultScenario {
 		{name: "reshard/kill-target-master", runs: 1, replicas: true, inject: func(f *faultRun) {
 			f.killMasterMidMove(dst)
 		}},
-		{name: "reshard/failover-source-replica", runs: 1, replicas: true, inject: func(f *faultRun) {
+		{name: "reshard/failover-source-replica", runs: 1, replicas: true, wantProblems: []string{"open_slots", "open_slot_peer_gone", "cluster_state_fail"}, wantOnValkey: []string{"open_slots"}, inject: func(f *faultRun) {
 			f.failoverMidMove(src)
 		}},
 		{name: "reshard/failover-target-replica", runs: 1, replicas: true, inject: func(f *faultRun) {
@@ -131,20 +128,54 @@ func faultScenarios() []faultScenario {
 		{name: "reshard/target-hung-past-timeout", runs: 1, nodeTimeoutMS: 6000, inject: func(f *faultRun) {
 			f.hangTargetMidMove()
 		}},
-		{name: "reshard/del-node-crashed-source", runs: 1, replicas: true, inject: func(f *faultRun) {
+		// The same faults in a rebalance (which moves slots 0, 1, 2... of
+		// the source, a "#" per slot): on the source's side, and a hung
+		// target (the first move's).
+		{name: "rebalance/kill-source-master", runs: 1, replicas: true, inject: func(f *faultRun) {
+			f.kind = "rebalance"
 			f.killMasterMidMove(src)
-			f.delNode(src)
+		}},
+		{name: "rebalance/failover-source-replica", runs: 1, replicas: true, inject: func(f *faultRun) {
+			f.kind = "rebalance"
+			f.failoverMidMove(src)
+		}},
+		{name: "rebalance/target-hung-past-timeout", runs: 1, nodeTimeoutMS: 6000, inject: func(f *faultRun) {
+			f.kind = "rebalance"
+			f.hangTargetMidMove()
+		}},
+		{name: "rebalance/kill-target-master", runs: 1, replicas: true, inject: func(f *faultRun) {
+			f.kind = "rebalance"
+			f.killMasterMidMove(dst)
+		}},
+		{name: "rebalance/failover-target-replica", runs: 1, replicas: true, inject: func(f *faultRun) {
+			f.kind = "rebalance"
+			f.failoverMidMove(dst)
+		}},
+		{name: "rebalance/del-node-crashed-source", runs: 1, replicas: true, inject: func(f *faultRun) {
+			f.kind = "rebalance"
+			f.delNode(f.killMasterMidMove(src))
+		}},
+		{name: "reshard/del-node-crashed-source", runs: 1, replicas: true, inject: func(f *faultRun) {
+			f.delNode(f.killMasterMidMove(src))
 		}},
 		{name: "reshard/del-node-crashed-target", runs: 1, replicas: true, inject: func(f *faultRun) {
-			f.killMasterMidMove(dst)
-			f.delNode(dst)
+			f.delNode(f.killMasterMidMove(dst))
+		}},
+		// What del-node refuses, done by hand (CLUSTER FORGET on every node,
+		// as with redis-cli --cluster call): the open slots close, and the
+		// keys already moved are stranded on a node that does not own them.
+		{name: "reshard/forget-crashed-source", runs: 1, replicas: true, wantProblems: []string{"stranded_keys"}, wantOnValkey: []string{"open_slots"}, inject: func(f *faultRun) {
+			f.forgetNode(f.killMasterMidMove(src))
+		}},
+		{name: "reshard/forget-crashed-target", runs: 1, replicas: true, inject: func(f *faultRun) {
+			f.forgetNode(f.killMasterMidMove(dst))
 		}},
 	}
 }
 
 // TestFaults runs every fault scenario (see the comment at the top).
 func TestFaults(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv(faultSeedEnv); v != "" {
@@ -247,7 +278,7 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 		zone[i] = i
 	}
 	w := startWriterOn(t, c, zone)
-	f := &faultRun{t: t, c: c, w: w, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	f := &faultRun{t: t, c: c, w: w, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), entry: entryNode}
 	var pre []string
 	for i := 0; i < preloadKeys; i++ {
 		pre = append(pre, "pre"+w.newKey(i))
@@ -262,22 +293,48 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 	r := runResult{seed: seed}
 	if f.move != nil {
 		f.note("the move exited %d; its last output: %q; stderr: %q", f.moveExit, lastLines(f.out.String(), 2), strings.TrimSpace(f.errs.String()))
+		// A move that failed names the repair (issue 16).
+		if f.moveExit == 1 && !strings.Contains(f.errs.String(), "Run 'rcluster fix ") {
+			t.Errorf("the failed move did not name the repair; stderr:\n%s", f.errs.String())
+		}
 	}
 	// Let the cluster settle as far as it can before the repair (the
 	// failover of a dead master, the propagation of epochs).
 	if err := redistest.WaitStableErr(c.live(), 10*time.Second); err != nil {
 		f.note("before fix: %v", firstLine(err.Error()))
 	}
+	want := sc.wantProblems
+	if serverBuild == redistest.Valkey8 {
+		want = sc.wantOnValkey
+	}
+	if len(want) > 0 {
+		found := map[string]bool{}
+		cr := rc(t, "check", c.addr(f.entry), "-o", "json")
+		var doc struct {
+			Problems []struct{ Kind string } `json:"problems"`
+		}
+		if err := json.Unmarshal([]byte(cr.Stdout), &doc); err != nil {
+			t.Errorf("check -o json before the repair: %v\n%s", err, cr)
+		}
+		for _, p := range doc.Problems {
+			found[p.Kind] = true
+		}
+		for _, k := range want {
+			if !found[k] {
+				t.Errorf("check -o json before the repair does not report %s:\n%s", k, cr.Stdout)
+			}
+		}
+	}
 	r.stateLeft = strings.Join(f.notes, "\n") + "\n" + describeState(c, names)
 	t.Log(strings.Join(f.notes, "; "))
 
-	args := append([]string{"fix", c.addr(entryNode), "--yes", "--timeout", "5000", "--settle-timeout", "20s"}, sc.fixArgs...)
+	args := append([]string{"fix", c.addr(f.entry), "--yes", "--timeout", "5000", "--settle-timeout", "20s"}, sc.fixArgs...)
 	fix := rc(t, args...)
 	r.fixOutput = fmt.Sprintf("rcluster %s: exit %d\n%s%s", strings.Join(args, " "), fix.Code, fixSteps(fix.Stdout), fix.Stderr)
 	if fix.Code != 0 {
 		r.problems = append(r.problems, fmt.Sprintf("fix --yes exited %d", fix.Code))
 	}
-	if err := redistest.WaitStableErr(c.members(entryNode), 10*time.Second); err != nil {
+	if err := redistest.WaitStableErr(c.members(f.entry), 10*time.Second); err != nil {
 		r.problems = append(r.problems, "not stable after fix: "+firstLine(err.Error()))
 	}
 	w.halt()
@@ -285,7 +342,7 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 	for _, e := range w.fatal {
 		t.Errorf("writer: error reply: %s", e)
 	}
-	check := rc(t, "check", c.addr(entryNode))
+	check := rc(t, "check", c.addr(f.entry))
 	if check.Code != 0 {
 		r.problems = append(r.problems, fmt.Sprintf("check exited %d: %s", check.Code, problemLines(check.Stdout)))
 	}
@@ -297,7 +354,7 @@ func runFault(t *testing.T, sc faultScenario, seed uint64) runResult {
 	if wc.lost() > 0 {
 		r.problems = append(r.problems, "lost writes: "+wc.String())
 	}
-	second := rc(t, "fix", c.addr(entryNode), "--yes")
+	second := rc(t, "fix", c.addr(f.entry), "--yes")
 	if second.Code != 0 || problemLines(second.Stdout) != "" {
 		r.problems = append(r.problems, fmt.Sprintf("a second fix --yes exited %d: %s", second.Code, problemLines(second.Stdout)))
 	}
@@ -579,26 +636,41 @@ func (f *faultRun) killRclusterAtRandom(kind string, slots int) {
 	f.note("SIGKILL of rcluster %s after %s (reached: %v) + %v", kind, where, reached, delay)
 }
 
-// strikeMidMove starts a reshard and returns once half of zoneBig's keys
-// moved.
-func (f *faultRun) strikeMidMove(extra ...string) {
-	f.startMove("reshard", extra...)
-	if !f.waitMoving(zoneBig, bigKeys/2) {
-		f.t.Fatalf("the reshard never reached the middle of slot %d:\n%s\n%s", zoneBig, f.out.String(), f.errs.String())
+// strikeMidMove starts the move and returns once slot zoneBig is in
+// flight: in a reshard once half of its keys moved, in a rebalance once
+// the slots before it did. It returns the index of the target.
+func (f *faultRun) strikeMidMove(extra ...string) (target int) {
+	if f.kind != "rebalance" {
+		f.startMove("reshard", extra...)
+		if !f.waitMoving(zoneBig, bigKeys/2) {
+			f.t.Fatalf("the reshard never reached the middle of slot %d:\n%s\n%s", zoneBig, f.out.String(), f.errs.String())
+		}
+		return dst
 	}
+	f.startMove("rebalance", extra...)
+	header := "slots from " + f.c.addr(src) + " to "
+	off, ok := f.out.waitFor(header, 0, time.Now().Add(20*time.Second))
+	if ok {
+		_, ok = f.out.waitFor(strings.Repeat("#", zoneBig), off, time.Now().Add(20*time.Second))
+	}
+	if !ok {
+		f.t.Fatalf("the rebalance never reached slot %d:\n%s\n%s", zoneBig, f.out.String(), f.errs.String())
+	}
+	rest := f.out.String()[off:]
+	addr, _, _ := strings.Cut(rest, "\n")
+	for i := range f.c.servers {
+		if f.c.addr(i) == addr {
+			return i
+		}
+	}
+	f.t.Fatalf("the rebalance moves to %q, not a server of the test", addr)
+	return -1
 }
 
 // replicaOf returns the index of the server replicating master i.
 func (f *faultRun) replicaOf(i int) int {
 	f.t.Helper()
-	id := f.c.id(i)
-	for j, s := range f.c.servers {
-		if me, err := s.Myself(); err == nil && me.MasterID == id {
-			return j
-		}
-	}
-	f.t.Fatalf("master %d has no replica", i)
-	return -1
+	return f.c.replicaOf(i)
 }
 
 // waitPromoted waits (at most 30s) until server i sees itself a master.
@@ -613,37 +685,61 @@ func (f *faultRun) waitPromoted(i int) {
 	f.note("server %d was not promoted within 30s", i)
 }
 
-// killMasterMidMove SIGKILLs master i in the middle of the reshard and
-// waits for its replica to take over.
-func (f *faultRun) killMasterMidMove(i int) {
-	replica := f.replicaOf(i)
-	f.strikeMidMove()
+// killMasterMidMove SIGKILLs the move's source or target (role) in the
+// middle of the move and waits for its replica to take over. It returns
+// the server killed.
+func (f *faultRun) killMasterMidMove(role int) int {
+	i, replica := f.strikeAt(role)
 	f.c.s(i).Stop()
-	f.note("SIGKILL of server %d (%s) in the middle of slot %d; its replica is server %d", i, map[int]string{src: "source", dst: "target"}[i], zoneBig, replica)
+	f.note("SIGKILL of server %d (%s) in the middle of slot %d; its replica is server %d", i, roleName(role), zoneBig, replica)
 	f.waitMove(90 * time.Second)
 	f.waitPromoted(replica)
+	return i
 }
 
-// failoverMidMove sends CLUSTER FAILOVER to the replica of master i in
-// the middle of the reshard.
-func (f *faultRun) failoverMidMove(i int) {
-	replica := f.replicaOf(i)
-	f.strikeMidMove()
+// failoverMidMove sends CLUSTER FAILOVER to the replica of the move's
+// source or target (role) in the middle of the move.
+func (f *faultRun) failoverMidMove(role int) {
+	i, replica := f.strikeAt(role)
 	if _, err := f.c.s(replica).Do("CLUSTER", "FAILOVER"); err != nil {
 		f.t.Fatalf("CLUSTER FAILOVER on server %d: %v", replica, err)
 	}
-	f.note("CLUSTER FAILOVER on server %d, replica of server %d (%s), in the middle of slot %d", replica, i, map[int]string{src: "source", dst: "target"}[i], zoneBig)
+	f.note("CLUSTER FAILOVER on server %d, replica of server %d (%s), in the middle of slot %d", replica, i, roleName(role), zoneBig)
 	f.waitPromoted(replica)
 	f.waitMove(90 * time.Second)
 }
+
+// strikeAt starts the move and, once slot zoneBig is in flight, returns
+// the server playing role (src or dst) and its replica. The repair goes
+// through another master if that one is the entry node.
+func (f *faultRun) strikeAt(role int) (i, replica int) {
+	replicas := map[int]int{}
+	for _, m := range []int{0, 1, 2} {
+		replicas[m] = f.replicaOf(m)
+	}
+	i = src
+	if target := f.strikeMidMove(); role == dst {
+		i = target
+	}
+	if i == f.entry {
+		f.entry = 3 - src - i // the third master
+	}
+	return i, replicas[i]
+}
+
+func roleName(role int) string { return map[int]string{src: "source", dst: "target"}[role] }
 
 // hangTargetMidMove stops the target (SIGSTOP) in the middle of slot
 // zoneBig, past the reshard's MIGRATE --timeout, then resumes it
 // (SIGCONT) before the cluster would fail it over.
 func (f *faultRun) hangTargetMidMove() {
 	const migrateTimeout = 500 * time.Millisecond
-	pid := f.pid(dst)
-	f.strikeMidMove("--timeout", strconv.Itoa(int(migrateTimeout.Milliseconds())))
+	pids := map[int]int{}
+	for i := range f.c.servers {
+		pids[i] = f.pid(i)
+	}
+	target := f.strikeMidMove("--timeout", strconv.Itoa(int(migrateTimeout.Milliseconds())))
+	pid := pids[target]
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		f.t.Fatal(err)
 	}
@@ -653,9 +749,9 @@ func (f *faultRun) hangTargetMidMove() {
 	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
 		f.t.Fatal(err)
 	}
-	f.note("SIGSTOP of server %d (target) in the middle of slot %d for %v (MIGRATE --timeout %v), then SIGCONT", dst, zoneBig, time.Since(stopped).Round(time.Millisecond), migrateTimeout)
+	f.note("SIGSTOP of server %d (target) in the middle of slot %d for %v (MIGRATE --timeout %v), then SIGCONT", target, zoneBig, time.Since(stopped).Round(time.Millisecond), migrateTimeout)
 	if f.moveExit == -1 {
-		f.note("the reshard was still running with the target stopped")
+		f.note("the move was still running with the target stopped")
 	}
 	// Write every key of the slot in flight again: the key whose MIGRATE
 	// timed out is now on both nodes, and only the source's copy, the
@@ -686,10 +782,47 @@ func (f *faultRun) pid(i int) int {
 	return pid
 }
 
-// delNode removes the crashed server i with rcluster del-node, as an
-// operator would once the node is gone for good.
+// delNode tries to remove the crashed server i with rcluster del-node, as
+// an operator would once the node is gone for good. While slots are open
+// with it, del-node must refuse and name the repair; otherwise (the
+// strike came between two slots) it removes it.
 func (f *faultRun) delNode(i int) {
-	id := ""
+	id := f.deadID(i)
+	open := false
+	for _, s := range f.c.live() {
+		if me, err := s.Myself(); err == nil && strings.Contains(strings.Join(me.Slots, " "), id) {
+			open = true
+		}
+	}
+	r := rc(f.t, "del-node", f.c.addr(f.entry), id, "--settle-timeout", "20s")
+	f.note("rcluster del-node of server %d (%.8s), slots open with it: %v: exit %d; %s", i, id, open, r.Code, lastLines(r.Stdout+r.Stderr, 3))
+	switch {
+	case open && r.Code == 0 && serverBuild == redistest.Valkey8:
+		// Seen on Valkey 8 only: by the time del-node loaded the cluster,
+		// no slot was open with the dead node any more (its states had
+		// apparently moved to the replica that took over; not confirmed
+		// in Valkey's source). The run must still heal with one fix.
+		f.note("no slot open with the dead node any more when del-node loaded the cluster (Valkey)")
+	case open && (r.Code != 1 || !strings.Contains(r.Stderr+r.Stdout, "rcluster fix")):
+		f.t.Errorf("del-node of a node that slots are open with: exit %d, want 1 and the fix command; output:\n%s", r.Code, r)
+	case !open && r.Code != 0:
+		f.t.Errorf("del-node of a failed-over node: exit %d, want 0; output:\n%s", r.Code, r)
+	}
+}
+
+// forgetNode makes every running server forget the crashed server i.
+func (f *faultRun) forgetNode(i int) {
+	id := f.deadID(i)
+	for _, s := range f.c.live() {
+		if _, err := s.Do("CLUSTER", "FORGET", id); err != nil {
+			f.t.Fatalf("%s: CLUSTER FORGET %s: %v", s, id, err)
+		}
+	}
+	f.note("CLUSTER FORGET of server %d (%.8s) on every running server", i, id)
+}
+
+// deadID is the ID of server i as the running servers know it.
+func (f *faultRun) deadID(i int) string {
 	for _, s := range f.c.live() {
 		lines, err := s.Nodes()
 		if err != nil {
@@ -697,11 +830,10 @@ func (f *faultRun) delNode(i int) {
 		}
 		for _, l := range lines {
 			if l.HostPort() == f.c.addr(i) {
-				id = l.ID
+				return l.ID
 			}
 		}
-		break
 	}
-	r := rc(f.t, "del-node", f.c.addr(entryNode), id, "--settle-timeout", "20s")
-	f.note("rcluster del-node of server %d (%.8s): exit %d; %s", i, id, r.Code, lastLines(r.Stdout+r.Stderr, 3))
+	f.t.Fatalf("no running server knows server %d", i)
+	return ""
 }

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rcluster/rcluster/internal/redistest"
+	"github.com/rcluster/rcluster/pkg/migrate"
 )
 
 // hungCluster is three masters without replicas (nothing fails over) and a
@@ -16,7 +19,7 @@ import (
 // as failed: only rcluster's own bounds are at work.
 func hungCluster(t *testing.T) *cluster {
 	t.Helper()
-	servers := redistest.Start(t, redistest.Options{Count: 4, NodeTimeoutMS: 30000})
+	servers := redistest.Start(t, redistest.Options{Count: 4, NodeTimeoutMS: 30000, Build: serverBuild})
 	redistest.Create(t, servers[:3], 0)
 	return &cluster{t: t, servers: servers}
 }
@@ -43,7 +46,7 @@ func (c *cluster) hang(i int) (resume func()) {
 // ends within its bound (-t 1 for the connection, --reply-timeout 1s for a
 // reply, plus the run's own work), names the node, and changes nothing.
 func TestHungNodeBounded(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	c := hungCluster(t)
 	c.loadKeys(200, "hung")
@@ -96,7 +99,7 @@ func TestHungNodeBounded(t *testing.T) {
 // mid-slot after its 2 s grace, naming the fix to run; that fix then heals
 // the cluster without losing a key.
 func TestSignalEndsHungRun(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	c := hungCluster(t)
 	keys := append(c.loadKeys(300, "sig"), c.bigSlots(bigSlotKeys, 2)...)
@@ -132,8 +135,14 @@ func TestSignalEndsHungRun(t *testing.T) {
 		if code != 143 || took > 3*time.Second {
 			t.Errorf("reshard after SIGTERM: exit %d after %v, want 143 within 2s and a little", code, took)
 		}
-		if want := "run 'rcluster fix " + c.addr(0) + "'"; !strings.Contains(errOut.String(), want) {
-			t.Errorf("stderr does not say %q:\n%s\n%s", want, errOut.String(), lastLines(out.String(), 2))
+		for _, want := range []string{
+			"run 'rcluster fix " + c.addr(0) + "'",
+			// The window of slots open at once, from slot 0.
+			fmt.Sprintf("In flight, may be left open: slots [0-%d] from %s to %s\n", migrate.DefaultWindow-1, c.addr(0), c.addr(1)),
+		} {
+			if !strings.Contains(errOut.String(), want) {
+				t.Errorf("stderr does not say %q:\n%s\n%s", want, errOut.String(), lastLines(out.String(), 2))
+			}
 		}
 		r := rc(t, "fix", c.addr(0), "--yes")
 		if r.Code != 0 {
@@ -176,4 +185,60 @@ func terminate(t *testing.T, cmd *exec.Cmd) (code int, took time.Duration) {
 		t.Fatalf("still running 10 s after SIGTERM")
 	}
 	return 0, 0
+}
+
+// TestSignalStopsFixBetweenSlots: SIGTERM during a fix of many open slots
+// lets the slot in flight be repaired, starts no other, says which are
+// left, and a second fix repairs them.
+func TestSignalStopsFixBetweenSlots(t *testing.T) {
+	serverBuild.Require(t)
+	t.Parallel()
+	c := newCluster(t, 3, 3, 0)
+	const open = 3000
+	pipe := c.s(0).Client().Pipeline()
+	for slot := 0; slot < open; slot++ {
+		pipe.Do(context.Background(), "CLUSTER", "SETSLOT", slot, "MIGRATING", c.id(1))
+	}
+	if _, err := pipe.Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(rclusterBin, "fix", c.addr(0), "--yes")
+	cmd.Env = toolEnv()
+	out, errOut := newSyncBuffer(), &lockedWriter{}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	off := 0
+	for i := 0; i < 5; i++ {
+		var ok bool
+		if off, ok = out.waitFor(">>> Fixing open slot ", off, time.Now().Add(time.Minute)); !ok {
+			t.Fatalf("fix never started:\n%s\n%s", out.String(), errOut.String())
+		}
+	}
+	code, took := terminate(t, cmd)
+	t.Logf("exit %d after %v; stderr: %s", code, took, errOut.String())
+	if code != 143 || took > 2*time.Second {
+		t.Errorf("fix after SIGTERM: exit %d after %v, want 143 within 2s", code, took)
+	}
+	contains(t, "fix's stderr", errOut.String(), "Interrupted: fix stopped before slot ",
+		"Run 'rcluster fix "+c.addr(0)+"' again to repair them.\n")
+	// Every slot is either repaired or untouched: still open on server 0
+	// alone, as it was.
+	me, err := c.s(0).Myself()
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := 0
+	for _, tok := range me.Slots {
+		if strings.Contains(tok, "->-") {
+			left++
+		}
+	}
+	if left == 0 || left == open {
+		t.Errorf("%d slots still open after the stop, want some but not all of %d", left, open)
+	}
+	wantCode(t, "fix after the stop", rc(t, "fix", c.addr(0), "--yes"), 0)
+	wantCode(t, "check after fix", rc(t, "check", c.addr(0)), 0)
 }

@@ -22,6 +22,22 @@ import (
 // rclusterBin is the binary TestMain builds from ./cmd/rcluster.
 var rclusterBin string
 
+// BuildEnv names the servers, with their CLI, the tests run on: redis
+// (redis-server and redis-cli in PATH, the default), redis-7.2.3 or
+// valkey-8.0.1 (from the shared servers directory, see redistest.Build).
+const BuildEnv = "RCLUSTER_E2E_BUILD"
+
+// serverBuild is the build BuildEnv names.
+var serverBuild = redistest.Redis
+
+// cliBin is the path of the build's CLI (redis-cli, valkey-cli); the test
+// skips, or fails under RCLUSTER_REQUIRE_REDIS=1, when it is missing.
+func cliBin(t testing.TB) string {
+	t.Helper()
+	serverBuild.Require(t)
+	return serverBuild.MustCLI(t)
+}
+
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
 }
@@ -31,6 +47,18 @@ func testMain(m *testing.M) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: go env GOMOD: %v\n", err)
 		return 1
+	}
+	if name := os.Getenv(BuildEnv); name != "" {
+		serverBuild = nil
+		for _, b := range []*redistest.Build{redistest.Redis, redistest.Redis72, redistest.Valkey8} {
+			if b.Name == name {
+				serverBuild = b
+			}
+		}
+		if serverBuild == nil {
+			fmt.Fprintf(os.Stderr, "e2e: %s=%s: use redis, redis-7.2.3 or valkey-8.0.1\n", BuildEnv, name)
+			return 1
+		}
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
@@ -114,7 +142,7 @@ func rcIn(t testing.TB, stdin string, args ...string) result {
 // cli runs "redis-cli --cluster args..." with an empty stdin.
 func cli(t testing.TB, args ...string) result {
 	t.Helper()
-	return runTool(t, "", redistest.CLIBinary, append([]string{"--cluster"}, args...)...)
+	return runTool(t, "", cliBin(t), append([]string{"--cluster"}, args...)...)
 }
 
 // qa is one answer of a dialog: it is written once stdout shows prompt.
@@ -224,7 +252,7 @@ type cluster struct {
 // them (0: all) with redis-cli and the given replicas.
 func newCluster(t testing.TB, n, create, replicas int, extra ...string) *cluster {
 	t.Helper()
-	servers := redistest.Start(t, redistest.Options{Count: n, ExtraConfig: extra})
+	servers := redistest.Start(t, redistest.Options{Count: n, ExtraConfig: extra, Build: serverBuild})
 	if create == 0 {
 		create = n
 	}
@@ -428,10 +456,12 @@ func wantCode(t testing.TB, what string, r result, code int) {
 	}
 }
 
-// contains fails the test when text lacks one of the substrings.
+// contains fails the test when text lacks one of the substrings, given in
+// redis-cli's words: on Valkey nodes both tools say them in valkey-cli's.
 func contains(t testing.TB, what, text string, subs ...string) {
 	t.Helper()
 	for _, s := range subs {
+		s = serverBuild.CLIWords(s)
 		if !strings.Contains(text, s) {
 			t.Errorf("%s lacks %q:\n%s", what, s, text)
 		}
@@ -610,7 +640,7 @@ func twins(t testing.TB, n int, extra ...string) (*cluster, *cluster) {
 func twinsWithSpare(t testing.TB, n, spare int, extra ...string) (*cluster, *cluster) {
 	t.Helper()
 	per := n + spare
-	servers := redistest.Start(t, redistest.Options{Count: 2 * per, ExtraConfig: extra})
+	servers := redistest.Start(t, redistest.Options{Count: 2 * per, ExtraConfig: extra, Build: serverBuild})
 	a, b := &cluster{t: t, servers: servers[:per]}, &cluster{t: t, servers: servers[per:]}
 	errs := make([]error, 2)
 	var wg sync.WaitGroup

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rcluster/rcluster/internal/redistest"
@@ -11,11 +12,19 @@ import (
 // command refuses before its first write, naming the reshard; the reshard
 // is not disturbed, and once it is over the cluster is healthy.
 func TestOneOperationAtATime(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	c := newCluster(t, 4, 3, 0)
 	keys := append(c.loadKeys(300, "one"), c.bigSlots(bigSlotKeys, 2)...)
-	cmd, out, errOut := startReshard(t, c, 40)
+	// The reshard is paused (SIGSTOP) in the middle of slot 2 while the
+	// others try, so that it is still running whatever their speed; its
+	// connections, which carry its marker, stay open. Its reply timeout is
+	// past the pause.
+	cmd, out, errOut := startReshard(t, c, 40, "--reply-timeout", "5m")
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT) })
 	before, err := redistest.SlotOwners(c.servers[:3])
 	if err != nil {
 		t.Fatal(err)
@@ -26,11 +35,16 @@ func TestOneOperationAtATime(t *testing.T) {
 		{"fix", c.addr(2), "--yes"},
 		{"add-node", c.addr(3), c.addr(2)},
 		{"del-node", c.addr(2), c.id(1)},
+		{"failover", c.addr(2)}, // the lock is checked before the node's role
+		{"evacuate", c.addr(2)},
 	} {
 		r := rc(t, args...)
 		if r.Code != 1 || !strings.Contains(r.Stderr, "*** Another rcluster operation is in progress: reshard started ") {
 			t.Errorf("%s during a reshard: want exit 1 and the reshard named\n%s", args[0], r)
 		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the reshard was disturbed: %v\n%s\n%s", err, lastLines(out.String(), 3), errOut.String())

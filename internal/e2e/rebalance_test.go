@@ -12,7 +12,7 @@ import (
 // --weight, --use-empty-masters after add-node, and a weight 0 drain after
 // which the drained master turns into a replica.
 func TestRebalanceTwins(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	// 4 servers each: 3 masters, the 4th added later.
 	a, b := twinsWithSpare(t, 3, 1)
@@ -120,7 +120,7 @@ func TestRebalanceTwins(t *testing.T) {
 // master gives slots too, after the drained one is empty: the moves that
 // follow must not be sent to the drained node, which is a replica by then.
 func TestRebalanceDrainThenOtherDonor(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	a, b := twinsWithSpare(t, 3, 1)
 	var keys []string

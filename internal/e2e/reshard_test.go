@@ -25,7 +25,7 @@ func loadReshardKeys(c *cluster) []string {
 // TestReshardTwins runs the same non-interactive reshards with redis-cli on
 // one cluster and rcluster on its twin, and compares the outputs.
 func TestReshardTwins(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	a, b := twins(t, 3)
 	keys := loadReshardKeys(a)
@@ -78,7 +78,7 @@ func TestReshardTwins(t *testing.T) {
 // TestReshardInteractive answers reshard's questions on stdin: redis-cli
 // one line per read, rcluster everything piped at once.
 func TestReshardInteractive(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	a, b := twins(t, 3)
 	keys := loadReshardKeys(a)
@@ -96,7 +96,7 @@ func TestReshardInteractive(t *testing.T) {
 			{"(yes/no)? ", "yes"},
 		}
 	}
-	ra := dialog(t, answers(a), redistest.CLIBinary, "--cluster", "reshard", a.addr(0))
+	ra := dialog(t, answers(a), cliBin(t), "--cluster", "reshard", a.addr(0))
 	var piped strings.Builder
 	for _, x := range answers(b) {
 		piped.WriteString(x.answer + "\n")
@@ -123,7 +123,7 @@ func TestReshardInteractive(t *testing.T) {
 		{"(yes/no)? ", "no"},
 	}
 	before := b.slotsCount(0)
-	ra = dialog(t, refused, redistest.CLIBinary, "--cluster", "reshard", b.addr(0))
+	ra = dialog(t, refused, cliBin(t), "--cluster", "reshard", b.addr(0))
 	piped.Reset()
 	for _, x := range refused {
 		piped.WriteString(x.answer + "\n")
@@ -171,7 +171,7 @@ func TestReshardInteractive(t *testing.T) {
 
 	// redis-cli, for the record: at end of input it prints the question
 	// again and again (spec 8). Stop it after 64 KiB of output.
-	looped := loopsAtEOF(t, redistest.CLIBinary, "--cluster", "reshard", b.addr(0))
+	looped := loopsAtEOF(t, cliBin(t), "--cluster", "reshard", b.addr(0))
 	if n := strings.Count(looped, "How many slots do you want to move (from 1 to 16384)? "); n < 100 {
 		t.Logf("note: redis-cli asked %d times at end of input (expected an endless loop)", n)
 	}
@@ -210,7 +210,7 @@ func loopsAtEOF(t testing.TB, bin string, args ...string) string {
 // the same cluster (3 masters with a replica each): unknown IDs, a replica
 // as target or source, the target as the only source.
 func TestReshardRefusals(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	c := newCluster(t, 6, 0, 1)
 	c.loadKeys(200, "key")
@@ -277,7 +277,7 @@ func TestReshardRefusals(t *testing.T) {
 // the target (cluster-allow-replica-migration yes); the slots of the second
 // source must then still move.
 func TestReshardDrainsTwoSources(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	a, b := twinsWithSpare(t, 3, 2)
 	var keys []string

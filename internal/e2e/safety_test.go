@@ -390,7 +390,7 @@ func (w *writer) finish(t testing.TB, c *cluster) {
 // client while rcluster reshards and then rebalances: no write may fail
 // with an error a cluster client cannot retry, and none may be lost.
 func TestWritesDuringReshardAndRebalance(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	c := newCluster(t, 3, 0, 0)
 	keys := c.loadKeys(3000, "pre")
@@ -460,10 +460,18 @@ const (
 // startReshard starts rcluster reshard of slots 0 to slots-1 from server 0
 // to server 1 with --pipeline 1 and returns once it is in the middle of the
 // keys of slot 2.
-func startReshard(t testing.TB, c *cluster, slots int) (*exec.Cmd, *syncBuffer, *lockedWriter) {
+func startReshard(t testing.TB, c *cluster, slots int, extra ...string) (*exec.Cmd, *syncBuffer, *lockedWriter) {
 	t.Helper()
-	cmd := exec.Command(rclusterBin, "reshard", c.addr(0), "--from", c.id(0), "--to", c.id(1),
-		"--slots", strconv.Itoa(slots), "--yes", "--pipeline", "1")
+	return startInSlot2(t, c, append([]string{"reshard", c.addr(0), "--from", c.id(0), "--to", c.id(1),
+		"--slots", strconv.Itoa(slots), "--yes", "--pipeline", "1"}, extra...)...)
+}
+
+// startInSlot2 starts rcluster with args, a command that moves slot 2
+// (holding bigSlotKeys keys) from server 0 to server 1 (a dot per key),
+// and returns once it is in the middle of its keys.
+func startInSlot2(t testing.TB, c *cluster, args ...string) (*exec.Cmd, *syncBuffer, *lockedWriter) {
+	t.Helper()
+	cmd := exec.Command(rclusterBin, args...)
 	cmd.Env = toolEnv()
 	out := newSyncBuffer()
 	errOut := &lockedWriter{}
@@ -478,7 +486,7 @@ func startReshard(t testing.TB, c *cluster, slots int) (*exec.Cmd, *syncBuffer, 
 		_, ok = out.waitFor(strings.Repeat(".", 30), off, time.Now().Add(time.Minute))
 	}
 	if !ok {
-		t.Fatalf("rcluster reshard never reached the middle of slot 2:\n%s\n%s", out.String(), errOut.String())
+		t.Fatalf("rcluster %s never reached the middle of slot 2:\n%s\n%s", args[0], out.String(), errOut.String())
 	}
 	if strings.Contains(out.String(), strings.Repeat(".", bigSlotKeys)) {
 		t.Fatalf("slot 2 was moved before the signal could be sent")
@@ -508,7 +516,7 @@ var openSlots = regexp.MustCompile(`\[WARNING\] The following slots are open: ([
 // TestKilledReshard kills rcluster (SIGKILL) in the middle of a slot: check
 // reports the open slot, fix repairs it, no key is lost.
 func TestKilledReshard(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	c := newCluster(t, 3, 0, 0)
 	keys := append(c.loadKeys(500, "key"), c.bigSlots(bigSlotKeys, 2)...)
@@ -562,7 +570,7 @@ var stoppedBefore = regexp.MustCompile(`Interrupted: stopped before moving slot 
 // lost, and stderr says where it stopped; its --help promises that it
 // stops after the slot in flight.
 func TestInterruptedReshard(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	for _, slots := range []int{100, 5} {
 		t.Run(strconv.Itoa(slots)+"_slots", func(t *testing.T) {

@@ -29,7 +29,7 @@ var redirectLine = regexp.MustCompile(`(?m)^-> Redirected to slot \[(\d+)\] loca
 // reset refusing without --flush and --force, the named command run as is,
 // and create, check and verify again, without restarting any process.
 func TestWalkthrough(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
 	for _, host := range []string{"127.0.0.2", "127.0.0.3"} {
 		t.Run(host, func(t *testing.T) {
@@ -40,7 +40,7 @@ func TestWalkthrough(t *testing.T) {
 }
 
 func walkthrough(t *testing.T, host string) {
-	servers := redistest.Start(t, redistest.Options{Count: 6, Hosts: []string{host}, Password: walkPassword,
+	servers := redistest.Start(t, redistest.Options{Count: 6, Hosts: []string{host}, Password: walkPassword, Build: serverBuild,
 		NodeTimeoutMS: 15000, ExtraConfig: []string{"cluster-announce-ip " + host}})
 	auth := []string{"-a", walkPassword, "--no-auth-warning"}
 	addrs := make([]string, len(servers))
@@ -59,7 +59,7 @@ func walkthrough(t *testing.T, host string) {
 
 	// The walkthrough's section 4, by hand with redis-cli -c on the sixth
 	// node: its redirects name the owners of the slots.
-	session := runTool(t, "set name test\nset age 18\nget name\n", redistest.CLIBinary,
+	session := runTool(t, "set name test\nset age 18\nget name\n", cliBin(t),
 		withAuth("-c", "-h", host, "-p", strconv.Itoa(servers[5].Port))...)
 	cliRedirects := redirectsTo(t, servers, "redis-cli -c", session.Stdout)
 	if len(cliRedirects) == 0 {
@@ -79,7 +79,7 @@ func walkthrough(t *testing.T, host string) {
 	// A second create fails as the walkthrough's section 5: stdout and exit
 	// code are redis-cli's, stderr adds the reset command to run.
 	again := rc(t, createArgs...)
-	want := runTool(t, "", redistest.CLIBinary, withAuth(append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "1", "--cluster-yes")...)...)
+	want := runTool(t, "", cliBin(t), withAuth(append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "1", "--cluster-yes")...)...)
 	wantCode(t, "second create", again, 1)
 	sameText(t, "second create's stdout", "redis-cli", want.Stdout, "rcluster", again.Stdout)
 	contains(t, "second create", again.Stdout, "[ERR] Node "+addrs[0]+" is not empty.")
@@ -194,9 +194,9 @@ func processIDs(t *testing.T, servers []*redistest.Server) []string {
 // exits 0, after --replica-timeout; then a SIGINT in that wait ends verify
 // at once (exit 130, "Interrupted."), and no test key is left either time.
 func TestVerifyLaggingReplica(t *testing.T) {
-	redistest.Require(t)
+	serverBuild.Require(t)
 	t.Parallel()
-	servers := redistest.Start(t, redistest.Options{Count: 6, Password: walkPassword})
+	servers := redistest.Start(t, redistest.Options{Count: 6, Password: walkPassword, Build: serverBuild})
 	redistest.Create(t, servers, 1)
 	auth := []string{"-a", walkPassword, "--no-auth-warning"}
 	var replica, master *redistest.Server

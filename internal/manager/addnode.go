@@ -31,12 +31,12 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 			// redis-cli also accepts a replica's ID here; a replica cannot
 			// have replicas, so rcluster refuses it before changing anything.
 			if master == nil || master.IsReplica() {
-				m.P.Err("[ERR] No such master ID %s\n", o.MasterID)
+				m.P.Err(m.P.Words().NoSuchPrimaryID, o.MasterID)
 				return ErrReported
 			}
 		} else {
 			master = m.leastReplicasMaster(nil)
-			m.P.Plain("Automatically selected master %s\n", master.Addr())
+			m.P.Plain(m.P.Words().SelectedPrimary, master.Addr())
 		}
 	}
 	nodes, err := m.validateNew(ctx, []Address{addr}, func(a Address) {
@@ -104,7 +104,7 @@ func (m *Manager) copyFunctions(ctx context.Context, from, to *Node) error {
 	m.P.Info(">>> Getting functions from cluster\n")
 	dump, err := node.Str(from.Client.Do(ctx, "FUNCTION", "DUMP"))
 	if err != nil {
-		m.P.Info(">>> Failed retrieving Functions from the cluster, skip this step as Redis version do not support function command (error = '%s')\n", replyText(err))
+		m.P.Info(m.P.Words().NoFunctions, replyText(err))
 		return nil
 	}
 	m.P.Info(">>> Send FUNCTION LIST to %s to verify there is no functions in it\n", to.Addr())

@@ -87,8 +87,8 @@ func dirFile(dir, name string) string {
 }
 
 // RDBFileName is the name of a node's RDB file in the backup directory.
-func RDBFileName(dir string, n *Node) string {
-	return dirFile(dir, fmt.Sprintf("redis-node-%s-%d-%s.rdb", n.Host, n.Port, n.ID))
+func (m *Manager) RDBFileName(dir string, n *Node) string {
+	return dirFile(dir, fmt.Sprintf(m.P.Words().BackupFile, n.Host, n.Port, n.ID))
 }
 
 // nodeJSON is one node's object in nodes.json, byte for byte as redis-cli's
@@ -178,7 +178,7 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 		line = append(line, c)
 	}
 	if line[0] == '-' {
-		m.P.Stderr("SYNC with master failed: %s\n", line)
+		m.P.Stderr(m.P.Words().SyncFailed, line)
 		return ErrReported
 	}
 	var mark []byte
@@ -188,11 +188,11 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 	} else if payload = strtoull(line[1:]); payload == 0 {
 		mark = make([]byte, rdbEOFMarkSize) // redis-cli's (zeroed) mark
 	}
-	file := RDBFileName(o.Dir, n)
+	file := m.RDBFileName(o.Dir, n)
 	if mark != nil {
-		m.P.Stderr("SYNC sent to master, writing bytes of bulk transfer until EOF marker to '%s'\n", file)
+		m.P.Stderr(m.P.Words().SyncSentEOF, file)
 	} else {
-		m.P.Stderr("SYNC sent to master, writing %d bytes to '%s'\n", payload, file)
+		m.P.Stderr(m.P.Words().SyncSent, payload, file)
 	}
 	f, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -272,7 +272,7 @@ func (m *Manager) replicationConn(ctx context.Context, n *Node, o BackupOptions)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		m.reportConnect(n.Addr(), connectResult{err: err})
+		m.reportConnect(n.Addr(), err)
 		return nil, ErrReported
 	}
 	if o.Auth.Password == "" {

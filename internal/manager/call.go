@@ -51,7 +51,7 @@ func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) []Call
 		cmd[i] = a
 	}
 	replies := make([]CallReply, len(sel))
-	each(len(sel), func(i int) {
+	node.Each(len(sel), func(i int) {
 		replies[i].Node = sel[i]
 		replies[i].Value, replies[i].Err = sel[i].Client.Do(ctx, cmd...)
 	})

@@ -3,12 +3,12 @@ package manager
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -26,7 +26,7 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 		err error
 	}
 	sizes := make([]dbsize, len(masters))
-	each(len(masters), func(i int) {
+	node.Each(len(masters), func(i int) {
 		sizes[i].n, sizes[i].err = node.Int(masters[i].Client.Do(ctx, "DBSIZE"))
 	})
 	var keys int64
@@ -42,67 +42,23 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 				replicas++
 			}
 		}
-		m.P.Plain("%s (%.8s...) -> %d keys | %d slots | %d slaves.\n",
+		m.P.Plain(m.P.Words().InfoLine,
 			n.Addr(), n.ID, sizes[i].n, n.Slots.Count(), replicas)
 		keys += sizes[i].n
 		m.Keys[n] = sizes[i].n
 	}
-	m.P.Success("[OK] %d keys in %d masters.\n", keys, len(masters))
+	m.P.Success(m.P.Words().KeysInPrimaries, keys, len(masters))
 	m.P.Plain("%.2f keys per slot on average.\n", float64(float32(keys)/float32(cluster.NumSlots)))
-}
-
-// configSignature is redis-cli's summary of the slot map a node sees, from
-// its CLUSTER NODES reply: for every node with slots, "id:tok,tok" with the
-// tokens sorted, all sorted and joined by "|". ok is false when the node sees
-// no slots or did not answer (text "").
-func configSignature(text string) (sig string, ok bool) {
-	var cfgs []string
-	for _, raw := range strings.Split(text, "\n") {
-		l, err := cluster.ParseLine(raw)
-		if err != nil || len(l.SlotTokens) == 0 {
-			continue
-		}
-		toks := append([]string(nil), l.SlotTokens...)
-		sort.Strings(toks)
-		cfgs = append(cfgs, l.ID+":"+strings.Join(toks, ","))
-	}
-	if len(cfgs) == 0 {
-		return "", false
-	}
-	sort.Strings(cfgs)
-	return strings.Join(cfgs, "|"), true
-}
-
-// IsConfigConsistent reports whether every loaded node sees the same slot map.
-func (m *Manager) IsConfigConsistent(ctx context.Context) bool {
-	return consistent(m.clusterNodesTexts(ctx))
 }
 
 // consistent reports whether the nodes' CLUSTER NODES replies (texts, in
 // node order, "" for a node that did not answer) all show the same slot map.
-// A lone node agrees with itself.
 func consistent(texts []string) bool {
-	if len(texts) <= 1 {
-		return true
+	sigs := make([]string, len(texts))
+	for i, t := range texts {
+		sigs[i], _ = inspect.SlotMapSignature(t)
 	}
-	first, ok := configSignature(texts[0])
-	if !ok {
-		return false
-	}
-	for _, t := range texts[1:] {
-		if sig, ok := configSignature(t); !ok || sig != first {
-			return false
-		}
-	}
-	return true
-}
-
-// clusterNodesTexts is every node's CLUSTER NODES reply ("" when a node
-// did not answer).
-func (m *Manager) clusterNodesTexts(ctx context.Context) []string {
-	texts := make([]string, len(m.Nodes))
-	each(len(m.Nodes), func(i int) { texts[i], _ = node.ClusterNodes(ctx, m.Nodes[i].Client) })
-	return texts
+	return len(inspect.Disagreeing(sigs)) == 0
 }
 
 // Check runs redis-cli's cluster check (clusterManagerCheckCluster) and
@@ -116,7 +72,7 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 	if !quiet {
 		m.ShowNodes()
 	}
-	if !m.IsConfigConsistent(ctx) {
+	if m.Disagreement(ctx) != nil {
 		m.onError("[ERR] Nodes don't agree about configuration!")
 		m.problem("nodes_disagree", "nodes don't agree about the slots configuration", "", nil, nil)
 		result = false
@@ -125,64 +81,59 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 	}
 
 	m.P.Info(">>> Check for open slots...\n")
-	open := cluster.NewDict()
-	for _, n := range m.Nodes {
-		for _, kind := range []struct {
-			state string
-			peers []cluster.SlotPeer
-		}{{"migrating", n.Migrating}, {"importing", n.Importing}} {
-			if len(kind.peers) == 0 {
-				continue
-			}
-			slots := make([]string, len(kind.peers))
-			for i, p := range kind.peers {
-				slots[i] = strconv.Itoa(p.Slot)
-				open.Add(slots[i])
-			}
-			m.onError("[WARNING] Node " + n.Addr() + " has slots in " + kind.state + " state " + strings.Join(slots, ",") + ".")
-			nums := make([]int, len(kind.peers))
-			for i, p := range kind.peers {
-				nums[i] = p.Slot
-			}
-			m.problem("open_slots", "node "+n.Addr()+" has slots in "+kind.state+" state", n.Addr(), nums, nil)
+	open := m.OpenSlots()
+	openSlots := m.P.Dialect.NewDict()
+	for _, o := range open {
+		slots := make([]string, len(o.Slots))
+		nums := make([]int, len(o.Slots))
+		for i, p := range o.Slots {
+			slots[i] = strconv.Itoa(p.Slot)
+			nums[i] = p.Slot
+			openSlots.Add(slots[i])
 		}
+		addr := o.Node.Addr()
+		m.onError("[WARNING] Node " + addr + " has slots in " + string(o.State) + " state " + strings.Join(slots, ",") + ".")
+		m.problem("open_slots", "node "+addr+" has slots in "+string(o.State)+" state", addr, nums, nil)
 	}
-	if open.Len() > 0 {
+	if openSlots.Len() > 0 {
 		result = false
-		slots := open.Keys()
+		slots := openSlots.Keys()
 		m.P.Err("[WARNING] The following slots are open: %s.\n", strings.Join(slots, ","))
+		m.openSlotDetails(ctx, open)
 		if m.Opts.Fix {
-			for _, s := range slots {
-				if result = m.FixOpenSlot(ctx, cluster.Atoi(s)); !result {
-					break
-				}
+			nums := make([]int, len(slots))
+			for i, s := range slots {
+				nums[i] = cluster.Atoi(s)
 			}
+			result = m.fixEach(ctx, nums, m.FixOpenSlot)
 			if m.Aborted {
 				return false
 			}
 		}
 	}
 
-	m.P.Info(">>> Check slots coverage...\n")
-	var covered cluster.SlotSet
-	for _, n := range m.Nodes {
-		covered.Union(&n.Slots)
+	// Coverage is found once the open slots were fixed, before the
+	// stranded keys are, as redis-cli's check does.
+	uncovered := m.Uncovered()
+	// --search-multiple-owners reports stranded keys its own way, as
+	// redis-cli does.
+	if !m.Opts.SearchMultipleOwners && !m.checkStrandedKeys(ctx, open) {
+		result = false
+		if m.Aborted {
+			return false
+		}
 	}
-	if covered.Count() == cluster.NumSlots {
+
+	m.P.Info(">>> Check slots coverage...\n")
+	if uncovered.Count() == 0 {
 		m.P.Success("[OK] All %d slots covered.\n", cluster.NumSlots)
 	} else {
 		m.onError("[ERR] Not all 16384 slots are covered by nodes.\n")
-		var missing cluster.SlotSet
-		for s := 0; s < cluster.NumSlots; s++ {
-			if !covered.Has(s) {
-				missing.Add(s)
-			}
-		}
 		m.Problems = append(m.Problems, report.Problem{Kind: "uncovered_slots",
-			Message: "not all 16384 slots are covered by nodes", Ranges: report.Ranges(&missing)})
+			Message: "not all 16384 slots are covered by nodes", Ranges: report.Ranges(&uncovered)})
 		result = false
 		if m.Opts.Fix {
-			if fixed := m.FixSlotsCoverage(ctx, &covered); fixed > 0 {
+			if fixed := m.FixSlotsCoverage(ctx, &uncovered); fixed > 0 {
 				result = true
 			}
 			if m.Aborted {
@@ -197,6 +148,65 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 	return result
 }
 
+// checkStrandedKeys prints a line per master holding keys in slots
+// another master owns (inspect.StrandedKeys) only when there are some,
+// repairs them with fix, and reports whether none are left.
+func (m *Manager) checkStrandedKeys(ctx context.Context, open []inspect.OpenSlots) bool {
+	var slots cluster.SlotSet
+	for _, f := range m.StrandedKeys(ctx, open) {
+		slots.Union(&f.Slots)
+		m.onError("[WARNING] Node " + f.Node.Addr() + " has keys in slots it does not own: " + f.Slots.String() + ".")
+		m.problem("stranded_keys", "node "+f.Node.Addr()+" has keys in slots it does not own", f.Node.Addr(), f.Slots.Slots(), nil)
+	}
+	if slots.Count() == 0 || !m.Opts.Fix {
+		return slots.Count() == 0
+	}
+	if m.refuseUnreachable("stranded keys") {
+		return false
+	}
+	return m.fixEach(ctx, slots.Slots(), func(ctx context.Context, s int) bool {
+		m.P.Info(">>> Fixing slot %d: keys on a node that does not own it\n", s)
+		return m.repairSlot(ctx, s)
+	})
+}
+
+// fixEach repairs slots one after the other until one fails. After Ctrl-C
+// (ctx done) the slot in flight is repaired to the end, no other is
+// started, and stderr says which slots are left.
+func (m *Manager) fixEach(ctx context.Context, slots []int, repair func(context.Context, int) bool) bool {
+	for i, s := range slots {
+		if ctx.Err() != nil {
+			left := cluster.SlotsOf(slots[i:]...)
+			m.P.Stderr("Interrupted: fix stopped before slot %d; not repaired: %s. Run 'rcluster fix %s' again to repair them.\n",
+				s, left.String(), m.Nodes[0].Addr())
+			m.Aborted = true
+			return false
+		}
+		if !repair(context.WithoutCancel(ctx), s) {
+			return false
+		}
+	}
+	return true
+}
+
+// openSlotDetails adds to the problems (-o json only: redis-cli's text
+// for open slots stays as it is) what makes open slots harder to repair:
+// a peer that is now a replica, unreachable or unknown, and a master that
+// its open slot keeps at cluster_state:fail.
+func (m *Manager) openSlotDetails(ctx context.Context, open []inspect.OpenSlots) {
+	verbs := map[node.SlotState]string{node.Migrating: "migrating to", node.Importing: "importing from"}
+	whys := map[inspect.PeerState]string{inspect.PeerUnreachable: "which cannot be reached",
+		inspect.PeerUnknown: "which the cluster does not know", inspect.PeerReplica: "which is now a replica"}
+	for _, g := range m.PeersGone(open) {
+		addr := g.Node.Addr()
+		m.problem("open_slot_peer_gone", fmt.Sprintf("node %s has slot %d %s %s, %s", addr, g.Slot, verbs[g.State], g.NodeID, whys[g.Peer]),
+			addr, []int{g.Slot}, nil)
+	}
+	for _, n := range m.FailingWithOpenSlots(ctx, open) {
+		m.problem("cluster_state_fail", "node "+n.Addr()+", which has open slots, reports cluster_state:fail", n.Addr(), nil, nil)
+	}
+}
+
 // ShowNodes prints every loaded node's block.
 func (m *Manager) ShowNodes() {
 	for _, n := range m.Nodes {
@@ -204,77 +214,35 @@ func (m *Manager) ShowNodes() {
 	}
 }
 
-// checkMultipleOwners looks for slots owned by, or holding keys on, more
-// than one master. It returns false when some remain (after fixing, if fix).
+// checkMultipleOwners prints the slots owned by, or holding keys on, more
+// than one master (inspect.MultipleOwners) and fixes them one after the
+// other with fix. It returns false when some remain.
 func (m *Manager) checkMultipleOwners(ctx context.Context) bool {
 	m.P.Info(">>> Check for multiple slot owners...\n")
-	masters := m.Masters()
-	// keys[i] holds, for master i, which slots it does not own but has keys in.
-	keys := make([]cluster.SlotSet, len(masters))
-	each(len(masters), func(i int) { keys[i] = keysOutsideOwned(ctx, masters[i]) })
-	ok := true
 	remaining := 0
-	for slot := 0; slot < cluster.NumSlots; slot++ {
-		var owners []*Node
-		for i, n := range masters {
-			if n.Slots.Has(slot) || keys[i].Has(slot) {
-				owners = append(owners, n)
-			}
-		}
-		if len(owners) <= 1 {
-			continue
-		}
-		ok = false
+	for _, f := range m.MultipleOwners(ctx) {
 		remaining++
-		m.P.Err("[WARNING] Slot %d has %d owners:\n", slot, len(owners))
+		m.P.Err("[WARNING] Slot %d has %d owners:\n", f.Slot, len(f.Owners))
 		var addrs []string
-		for _, n := range owners {
+		for _, n := range f.Owners {
 			addrs = append(addrs, n.Addr())
 		}
-		m.problem("multiple_owners", fmt.Sprintf("slot %d has %d owners", slot, len(owners)), "", []int{slot}, addrs)
-		for _, n := range owners {
+		m.problem("multiple_owners", fmt.Sprintf("slot %d has %d owners", f.Slot, len(f.Owners)), "", []int{f.Slot}, addrs)
+		for _, n := range f.Owners {
 			m.P.Err("    %s\n", n.Addr())
 		}
 		if m.Opts.Fix {
-			if !m.FixMultipleSlotOwners(ctx, slot, owners) {
-				m.P.Err("Failed to fix multiple owners for slot %d\n", slot)
+			if !m.FixMultipleSlotOwners(ctx, f.Slot, f.Owners) {
+				m.P.Err("Failed to fix multiple owners for slot %d\n", f.Slot)
 				break
 			}
 			remaining--
-			ok = true
 		}
 	}
 	if remaining == 0 {
 		m.P.Success("[OK] No multiple owners found.\n")
 	}
-	return ok
-}
-
-// keysOutsideOwned asks a master, in pipelined batches, how many keys it
-// holds in every slot it does not own.
-func keysOutsideOwned(ctx context.Context, n *Node) cluster.SlotSet {
-	var out cluster.SlotSet
-	var slots []int
-	for s := 0; s < cluster.NumSlots; s++ {
-		if !n.Slots.Has(s) {
-			slots = append(slots, s)
-		}
-	}
-	const batch = 1024
-	for len(slots) > 0 {
-		k := min(batch, len(slots))
-		cmds := make([]node.Cmd, k)
-		for i := 0; i < k; i++ {
-			cmds[i] = node.CountKeysInSlotCmd(slots[i])
-		}
-		for i, r := range n.Client.Pipeline(ctx, cmds) {
-			if c, err := node.Int(r.Val, r.Err); err == nil && c > 0 {
-				out.Add(slots[i])
-			}
-		}
-		slots = slots[k:]
-	}
-	return out
+	return remaining == 0
 }
 
 func (m *Manager) problem(kind, msg, node string, slots []int, nodes []string) {

@@ -3,12 +3,16 @@ package manager
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/node"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
@@ -30,6 +34,86 @@ type CreateOptions struct {
 	JoinTimeout time.Duration
 	// DryRun stops after the plan: nothing is written.
 	DryRun bool
+	// Zones, when set, lays replicas out by zone instead of by host: the
+	// zone of each node by "host:port", else by host. Every node needs one.
+	Zones map[string]string
+}
+
+// zonePrefix keeps a zone apart from a host of the same name.
+const zonePrefix = "zone "
+
+// zonesOf is where each node is for the layout: its zone when zones are
+// given (by "host:port", else by host), else its host. A node without a
+// zone, or a zone given for no node, is refused (before anything is
+// written). Without zones given, the nodes' own availability-zone setting
+// (Valkey 8) is used when every node has one.
+func (m *Manager) zonesOf(ctx context.Context, nodes []*Node, zones map[string]string) ([]string, error) {
+	places := make([]string, len(nodes))
+	if len(zones) == 0 {
+		for i, n := range nodes {
+			places[i] = n.Host
+		}
+		if own := m.availabilityZones(ctx, nodes); own != nil {
+			for i, z := range own {
+				places[i] = zonePrefix + z
+			}
+		}
+		return places, nil
+	}
+	used := map[string]bool{}
+	var missing []string
+	for i, n := range nodes {
+		port := strconv.Itoa(n.Port)
+		found := false
+		for _, key := range []string{net.JoinHostPort(n.Host, port), n.Host + ":" + port, n.Host} {
+			if z, ok := zones[key]; ok {
+				places[i], used[key], found = zonePrefix+z, true, true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, n.Addr())
+		}
+	}
+	if len(missing) > 0 {
+		m.P.Err("*** No zone for %s: give --zone HOST=ZONE for every host (or HOST:PORT=ZONE for every node).\n", strings.Join(missing, ", "))
+		return nil, ErrReported
+	}
+	for _, key := range slices.Sorted(maps.Keys(zones)) {
+		if !used[key] {
+			m.P.Err("*** --zone %s=%s names no node given to create.\n", key, zones[key])
+			return nil, ErrReported
+		}
+	}
+	return places, nil
+}
+
+// availabilityZones is every node's availability-zone setting (Valkey 8),
+// or nil unless all of them have one; when only some do, stderr says that
+// the layout is by host.
+func (m *Manager) availabilityZones(ctx context.Context, nodes []*Node) []string {
+	zones := make([]string, len(nodes))
+	node.Each(len(nodes), func(i int) {
+		if v, err := nodes[i].Client.Do(ctx, "CONFIG", "GET", "availability-zone"); err == nil {
+			if kv, ok := v.([]any); ok && len(kv) == 2 {
+				zones[i], _ = kv[1].(string)
+			}
+		}
+	})
+	set := 0
+	for _, z := range zones {
+		if z != "" {
+			set++
+		}
+	}
+	switch set {
+	case len(nodes):
+		return zones
+	case 0:
+		return nil
+	}
+	m.P.Stderr("availability-zone is set on %d of %d nodes only: laying out by host (--zone gives every node's zone).\n", set, len(nodes))
+	return nil
 }
 
 // Create builds a new cluster out of empty nodes, as redis-cli's create
@@ -44,16 +128,22 @@ func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) 
 
 	if masters := plan.MasterCount(len(nodes), o.Replicas); masters < 3 || o.Replicas < 0 {
 		m.P.Err("*** ERROR: Invalid configuration for cluster creation.\n"+
-			"*** Redis Cluster requires at least 3 master nodes.\n"+
+			m.P.Words().TooFewPrimaries+
 			"*** This is not possible with %d nodes and %d replicas per node.", len(nodes), o.Replicas)
 		m.P.Err("\n*** At least %d nodes are required.\n", 3*(o.Replicas+1))
 		return ErrReported
 	}
 
+	places, err := m.zonesOf(ctx, nodes, o.Zones)
+	if err != nil {
+		return err
+	}
 	m.P.Info(">>> Performing hash slots allocation on %d nodes...\n", len(nodes))
 	in := make([]plan.CreateNode, len(nodes))
 	for i, n := range nodes {
-		in[i] = plan.CreateNode{Host: n.Host, Port: n.Port}
+		// The planner keeps replicas off their master's "host": with
+		// zones, that is the zone.
+		in[i] = plan.CreateNode{Host: places[i], Port: n.Port}
 	}
 	p, err := plan.Create(in, o.Replicas)
 	if err != nil {
@@ -87,7 +177,7 @@ func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) 
 func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 	for i, mi := range p.Masters {
 		r := p.Ranges[i]
-		m.P.Plain("Master[%d] -> Slots %d - %d\n", i, r.Start, r.End)
+		m.P.Plain(m.P.Words().PrimarySlots, i, r.Start, r.End)
 		m.Nodes[mi].Slots = cluster.SlotSet{}
 		m.Nodes[mi].Slots.AddRange(r.Start, r.End)
 	}
@@ -98,14 +188,14 @@ func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 		m.P.Plain("Adding replica %s to %s\n", m.Nodes[a.Replica].Addr(), m.Nodes[a.Master].Addr())
 	}
 	if p.Optimized {
-		m.P.Info(">>> Trying to optimize slaves allocation for anti-affinity\n")
+		m.P.Info("%s", m.P.Words().OptimizeReplicas)
 		switch {
 		case p.Score == 0:
 			m.P.Success("[OK] Perfect anti-affinity obtained!\n")
 		case p.Score >= 10000:
-			m.P.Warn("[WARNING] Some slaves are in the same host as their master\n")
+			m.P.Warn("%s", m.P.Words().ReplicasSameHost)
 		default:
-			m.P.Warn("[WARNING] Some slaves of the same master are in the same host\n")
+			m.P.Warn("%s", m.P.Words().ReplicasOfPrimarySameHost)
 		}
 	}
 	doc := report.CreatePlanDoc{Masters: []report.CreateMaster{}, Replicas: []report.CreateReplica{}}
@@ -128,45 +218,48 @@ func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect func(Address)) ([]*Node, error) {
 	nodes := make([]*Node, len(addrs))
 	type probe struct {
-		conn              connectResult
+		client            node.Client
+		dialErr           error
 		info, cinfo       string
 		infoErr, nodesErr error
 		cinfoErr          error
-		lines             []*cluster.Line
+		own               *cluster.Line
 	}
 	res := make([]probe, len(addrs))
-	each(len(addrs), func(i int) {
+	node.Each(len(addrs), func(i int) {
 		a, r := addrs[i], &res[i]
-		r.conn = m.dial(ctx, a.Host, a.Port)
-		if r.conn.err != nil {
+		r.client, r.dialErr = m.Dial(ctx, a.Host, a.Port)
+		if r.dialErr != nil {
 			return
 		}
-		c := r.conn.client
+		c := r.client
 		r.info, r.infoErr = node.Str(c.Do(ctx, "INFO"))
 		if r.infoErr != nil {
 			return
 		}
-		var text string
-		text, r.nodesErr = node.ClusterNodes(ctx, c)
-		if r.nodesErr == nil {
-			r.lines, r.nodesErr = cluster.ParseNodes(text)
-		}
+		r.own, r.nodesErr = inspect.OwnLine(ctx, c)
 		if !strings.Contains(r.info, "db0:") {
 			r.cinfo, r.cinfoErr = node.ClusterInfo(ctx, c)
 		}
 	})
 	closeAll := func() {
 		for _, r := range res {
-			if r.conn.client != nil {
-				r.conn.client.Close()
+			if r.client != nil {
+				r.client.Close()
 			}
+		}
+	}
+	for _, r := range res {
+		if r.info != "" { // the first node that answered is the entry node
+			m.P.FollowServer(r.info)
+			break
 		}
 	}
 	for i, a := range addrs {
 		r := res[i]
-		n := &Node{Node: &cluster.Node{Host: a.Host, Port: a.Port}, Client: r.conn.client}
+		n := &Node{Node: &cluster.Node{Host: a.Host, Port: a.Port}, Client: r.client}
 		nodes[i] = n
-		if !m.reportConnect(a.String(), r.conn) {
+		if !m.reportConnect(a.String(), r.dialErr) {
 			if cantConnect != nil {
 				cantConnect(a)
 			}
@@ -192,7 +285,9 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 			closeAll()
 			return nil, ErrReported
 		}
-		LoadOwn(n, r.lines)
+		if r.own != nil {
+			n.Apply(r.own, true)
+		}
 		empty := !strings.Contains(r.info, "db0:")
 		if empty {
 			if r.cinfoErr != nil {
@@ -228,7 +323,7 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	// Slots, all masters at once. redis-cli silently ignores an ADDSLOTS
 	// failure; we stop, since nothing is joined yet.
 	errs := make([]error, len(m.Nodes))
-	each(len(m.Nodes), func(i int) {
+	node.Each(len(m.Nodes), func(i int) {
 		n := m.Nodes[i]
 		if n.IsReplica() || n.Slots.Count() == 0 {
 			return
@@ -246,7 +341,7 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 	}
 	m.P.Info(">>> Nodes configuration updated\n")
 	m.P.Info(">>> Assign a different config epoch to each node\n")
-	each(len(m.Nodes), func(i int) {
+	node.Each(len(m.Nodes), func(i int) {
 		_ = node.SetConfigEpoch(ctx, m.Nodes[i].Client, i+1) // errors ignored, as redis-cli does
 	})
 	m.P.Info(">>> Sending CLUSTER MEET messages to join the cluster\n")
@@ -255,7 +350,7 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 		return err
 	}
 	errs = make([]error, len(m.Nodes))
-	each(len(m.Nodes)-1, func(i int) { _, errs[i+1] = node.Run(ctx, m.Nodes[i+1].Client, meet) })
+	node.Each(len(m.Nodes)-1, func(i int) { _, errs[i+1] = node.Run(ctx, m.Nodes[i+1].Client, meet) })
 	if err := m.firstError(errs); err != nil {
 		return err
 	}
@@ -267,7 +362,7 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 		return err
 	}
 	errs = make([]error, len(m.Nodes))
-	each(len(m.Nodes), func(i int) {
+	node.Each(len(m.Nodes), func(i int) {
 		if n := m.Nodes[i]; n.IsReplica() {
 			errs[i] = node.Replicate(ctx, n.Client, n.MasterID)
 		}

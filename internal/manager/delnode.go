@@ -2,9 +2,11 @@ package manager
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -12,7 +14,7 @@ import (
 // its replicas move to other masters, every other node forgets it, and the
 // node itself is reset. Unlike redis-cli, a node that is down or unreachable
 // can be removed too: every reachable node forgets it.
-func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, dryRun bool) error {
+func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, dryRun, abandonSlots bool) error {
 	full, ok := m.resolveID(id)
 	if !ok {
 		return ErrReported
@@ -23,11 +25,18 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 	}
 	id = full
 	target := m.NodeByID(id)
-	if target == nil {
-		m.P.Warn("*** Node %s cannot be reached: it will only be forgotten by the other nodes.\n", id)
-	} else if target.Slots.Count() != 0 {
+	if target != nil && target.Slots.Count() != 0 {
 		m.P.Err("[ERR] Node %s is not empty! Reshard data away and try again.\n", target.Addr())
 		return ErrReported
+	}
+	if m.openSlotsWith(id) {
+		return ErrReported
+	}
+	if target == nil {
+		if m.unreachableOwner(ctx, id, abandonSlots) {
+			return ErrReported
+		}
+		m.P.Warn("*** Node %s cannot be reached: it will only be forgotten by the other nodes.\n", id)
 	}
 	m.Plan = map[string]string{"node_id": id}
 	if dryRun {
@@ -55,7 +64,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 	// All at once: a forgotten node is only kept out for 60 seconds, so
 	// every node must forget it well within that time.
 	errs := make([]error, len(rest))
-	each(len(rest), func(i int) { errs[i] = node.Forget(ctx, rest[i].Client, id) })
+	node.Each(len(rest), func(i int) { errs[i] = node.Forget(ctx, rest[i].Client, id) })
 	for i, err := range errs {
 		if err != nil {
 			m.P.ReplyError(rest[i].Addr(), replyText(err))
@@ -74,4 +83,58 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 	}
 	m.Nodes = rest
 	return m.waitSettled(ctx, time.Now().Add(settle), false)
+}
+
+// openSlotsWith refuses the removal of node id while a slot is open on it
+// or towards it: forgetting a node closes every slot that points at it,
+// and the keys already moved would stay on a node that does not own their
+// slot.
+func (m *Manager) openSlotsWith(id string) bool {
+	var slots cluster.SlotSet
+	for _, n := range m.Nodes {
+		for _, p := range append(append([]cluster.SlotPeer(nil), n.Migrating...), n.Importing...) {
+			if n.ID == id || strings.EqualFold(p.NodeID, id) {
+				slots.Add(p.Slot)
+			}
+		}
+	}
+	if slots.Count() == 0 {
+		return false
+	}
+	m.P.Err("[ERR] Slots %s are still being moved to or from node %s: removing it would leave the keys already moved "+
+		"on a node that does not own them. Run 'rcluster fix %s' first.\n", slots.String(), id, m.Nodes[0].Addr())
+	return true
+}
+
+// unreachableOwner refuses, unless abandon, the removal of an unreachable
+// master that still owns slots and was not failed over: its slots would be
+// left uncovered and its replicas, re-pointed to another master, would
+// drop the only other copy of their keys. It names the replicas that can
+// take over.
+func (m *Manager) unreachableOwner(ctx context.Context, id string, abandon bool) bool {
+	l := m.EntryLine(id)
+	if l == nil || l.Slots.Count() == 0 || m.FailedOver(ctx, &l.Slots) {
+		return false
+	}
+	slots, addr := l.Slots, l.Host+":"+strconv.Itoa(l.Port)
+	if abandon {
+		m.P.Warn("*** --abandon-slots: node %s cannot be reached; its slots %s and the keys in them are given up.\n", addr, slots.String())
+		return false
+	}
+	m.P.Err("[ERR] Node %s cannot be reached and still owns slots %s: removing it would leave them uncovered, and its "+
+		"replicas would resync from another master, dropping the only other copy of their keys.\n", addr, slots.String())
+	var replicas []string
+	for _, n := range m.Nodes {
+		if strings.EqualFold(n.MasterID, id) {
+			replicas = append(replicas, n.Addr())
+		}
+	}
+	if len(replicas) > 0 {
+		m.P.Err("*** Let a replica take over first (CLUSTER FAILOVER TAKEOVER on %s), or bring the node back.\n",
+			strings.Join(replicas, " or "))
+	} else {
+		m.P.Err("*** It has no replica: bring the node back. To remove it anyway, giving up slots %s and their keys, "+
+			"use --abandon-slots.\n", slots.String())
+	}
+	return true
 }

@@ -2,24 +2,24 @@ package manager
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // The fixers of redis-cli's fix command (clusterManagerFix*). They run only
 // when Opts.Fix is set, from inside Check, at the points redis-cli runs them.
 
-const unreachableWarning = "*** Fixing %s with %d unreachable masters is dangerous: redis-cli will assume that slots about masters that are not reachable are not covered, and will try to reassign them to the reachable nodes. This can cause data loss and is rarely what you want to do. If you really want to proceed use the --cluster-fix-with-unreachable-masters option.\n"
-
 // refuseUnreachable stops the run, as redis-cli's exit(1), when masters are
 // unreachable and --fix-with-unreachable-masters was not given.
 func (m *Manager) refuseUnreachable(what string) bool {
 	if m.UnreachableMasters > 0 && !m.Opts.FixWithUnreachable {
-		m.P.Warn(unreachableWarning, what, m.UnreachableMasters)
+		m.P.Warn(m.P.Words().UnreachableFix, what, m.UnreachableMasters)
 		m.Aborted = true
 		return true
 	}
@@ -28,7 +28,11 @@ func (m *Manager) refuseUnreachable(what string) bool {
 
 // clearSlot sends SETSLOT STABLE, printing an error reply.
 func (m *Manager) clearSlot(ctx context.Context, n *Node, slot int) bool {
-	return m.replied(n, node.SetSlot(ctx, n.Client, slot, node.Stable, ""))
+	if !m.replied(n, node.SetSlot(ctx, n.Client, slot, node.Stable, "")) {
+		return false
+	}
+	n.SetStable(slot)
+	return true
 }
 
 // setSlot sends SETSLOT slot state id, printing an error reply.
@@ -94,7 +98,8 @@ func (m *Manager) setSlotOwner(ctx context.Context, n *Node, slot int, clear boo
 }
 
 // nodeWithMostKeys returns the master among nodes with the most keys in
-// slot (the first on ties), or nil when a node failed to answer.
+// slot (the first on ties), or nil, having printed the error, when a node
+// failed to answer.
 func (m *Manager) nodeWithMostKeys(ctx context.Context, nodes []*Node, slot int) *Node {
 	var best *Node
 	var most int64
@@ -104,6 +109,7 @@ func (m *Manager) nodeWithMostKeys(ctx context.Context, nodes []*Node, slot int)
 		}
 		c, err := node.CountKeysInSlot(ctx, n.Client, slot)
 		if err != nil {
+			m.P.ReplyError(n.Addr(), replyText(err))
 			return nil
 		}
 		if best == nil || c > most {
@@ -113,9 +119,10 @@ func (m *Manager) nodeWithMostKeys(ctx context.Context, nodes []*Node, slot int)
 	return best
 }
 
-// FixSlotsCoverage assigns uncovered slots (clusterManagerFixSlotsCoverage)
-// and returns how many it fixed, or -1 on failure.
-func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet) int {
+// FixSlotsCoverage assigns the uncovered slots the check found
+// (clusterManagerFixSlotsCoverage) and returns how many it fixed, or -1 on
+// failure.
+func (m *Manager) FixSlotsCoverage(ctx context.Context, uncoveredSlots *cluster.SlotSet) int {
 	if m.refuseUnreachable("slots coverage") {
 		return -1
 	}
@@ -126,12 +133,9 @@ func (m *Manager) FixSlotsCoverage(ctx context.Context, covered *cluster.SlotSet
 			masters = append(masters, n)
 		}
 	}
-	uncovered := cluster.NewDict()
+	uncovered := m.P.Dialect.NewDict()
 	withKeys := map[int][]*Node{}
-	for slot := 0; slot < cluster.NumSlots; slot++ {
-		if covered.Has(slot) {
-			continue
-		}
+	for _, slot := range uncoveredSlots.Slots() {
 		for _, n := range masters {
 			keys, err := node.GetKeysInSlot(ctx, n.Client, slot, 1)
 			if err != nil {
@@ -272,6 +276,26 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 		return false
 	}
 	m.P.Info(">>> Fixing open slot %d\n", slot)
+	return m.repairSlot(ctx, slot)
+}
+
+// repairSlot brings every key of slot to one owner and closes the slot
+// everywhere. It prints what redis-cli's open-slot fixer prints, in its
+// order, but repairs so that no acknowledged write is lost
+// (docs/reliability.md):
+//   - the node clients are served by (servingMaster) stays the owner, or
+//     the move it was making is finished; redis-cli picks the node with
+//     the most keys, and a node that loses its slot that way deletes its
+//     keys of the slot;
+//   - a key on two nodes keeps the copy of the node clients were served
+//     by, whatever --replace says; values are compared only when nobody
+//     knows, and with DUMP where DEBUG is disabled;
+//   - a node whose keys move out is first told who owns the slot, so
+//     that a node left at cluster_state:fail by its importing state
+//     serves MIGRATE again.
+func (m *Manager) repairSlot(ctx context.Context, slot int) bool {
+	defer m.InFlight.start(fmt.Sprintf("slot %d (being repaired)", slot))()
+	serving := m.servingMaster(slot)
 	var owners, migrating, importing []*Node
 	for _, n := range m.Nodes {
 		if n.IsReplica() {
@@ -326,7 +350,13 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 	}
 	if owner == nil {
 		m.P.Info(">>> No single clear owner for the slot, selecting an owner by # of keys...\n")
-		owner = m.nodeWithMostKeys(ctx, m.Nodes, slot)
+		if dst := unfinishedMove(slot, serving, owners, migrating, importing); dst != nil {
+			return m.finishMove(ctx, slot, serving, dst)
+		}
+		owner = serving
+		if owner == nil {
+			owner = m.nodeWithMostKeys(ctx, m.Nodes, slot)
+		}
 		if owner == nil {
 			m.P.Err("[ERR] Can't select a slot owner. Impossible to fix.\n")
 			return false
@@ -359,7 +389,7 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 	case len(migrating) == 1 && len(importing) == 1:
 		src, dst := migrating[0], importing[0]
 		m.P.Info(">>> Case 1: Moving slot %d from %s to %s\n", slot, src.Addr(), dst.Addr())
-		ok, _ := m.moveSlot(ctx, src, dst, slot, moveOpts{verbose: true, update: true})
+		ok, _ := m.moveSlot(ctx, src, dst, slot, moveOpts{verbose: true, update: true, keep: keepFor(serving, src, dst)})
 		return ok
 	case len(migrating) == 0 && len(importing) > 0:
 		m.P.Info(">>> Case 2: Moving all the %d slot keys to its owner %s\n", slot, owner.Addr())
@@ -367,7 +397,10 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 			if n == owner {
 				continue
 			}
-			if ok, _ := m.moveSlot(ctx, n, owner, slot, moveOpts{verbose: true, cold: true}); !ok {
+			if !m.bindTo(ctx, n, slot, owner) {
+				return false
+			}
+			if ok, _ := m.moveSlot(ctx, n, owner, slot, moveOpts{verbose: true, cold: true, keep: keepFor(serving, n, owner)}); !ok {
 				return false
 			}
 			m.P.Info(">>> Setting %d as STABLE in %s\n", slot, n.Addr())
@@ -375,15 +408,7 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 				return false
 			}
 		}
-		for _, n := range m.Nodes {
-			if n == owner || n.IsReplica() {
-				continue
-			}
-			if !m.setSlot(ctx, n, slot, node.Owner, owner.ID) {
-				return false
-			}
-		}
-		return true
+		return m.tellOwner(ctx, slot, owner)
 	case len(migrating) == 1 && len(importing) > 1:
 		src := migrating[0]
 		targetID := ""
@@ -395,7 +420,11 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 		}
 		var dst *Node
 		for _, n := range importing {
-			if c := m.countKeys(ctx, n, slot); c > 0 {
+			c := m.countKeys(ctx, n, slot)
+			if c < 0 {
+				return false
+			}
+			if c > 0 {
 				return m.unhandled(slot, migStr, impStr, owner)
 			}
 			if n.ID == targetID {
@@ -405,7 +434,7 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 		if dst != nil {
 			m.P.Info(">>> Case 3: Moving slot %d from %s to %s and closing it on all the other importing nodes.\n",
 				slot, src.Addr(), dst.Addr())
-			if ok, _ := m.moveSlot(ctx, src, dst, slot, moveOpts{verbose: true}); !ok {
+			if ok, _ := m.moveSlot(ctx, src, dst, slot, moveOpts{verbose: true, keep: keepFor(serving, src, dst)}); !ok {
 				return false
 			}
 			for _, n := range importing {
@@ -443,8 +472,121 @@ func (m *Manager) FixOpenSlot(ctx context.Context, slot int) bool {
 	return m.clearSlot(ctx, n, slot)
 }
 
+// servingMaster is the master that clients are sent to for slot: the one
+// that claims it in its own view, or, when two claim it, the one whose
+// claim has the higher config epoch and wins. nil when nobody claims it.
+func (m *Manager) servingMaster(slot int) *Node {
+	var best *Node
+	tie := false
+	for _, n := range m.Nodes {
+		if n.IsReplica() || !n.Slots.Has(slot) {
+			continue
+		}
+		switch {
+		case best == nil || n.ConfigEpoch > best.ConfigEpoch:
+			best, tie = n, false
+		case n.ConfigEpoch == best.ConfigEpoch:
+			tie = true
+		}
+	}
+	if tie {
+		return nil
+	}
+	return best
+}
+
+// unfinishedMove returns the target of the move that serving was making
+// when it stopped, if the slot is in that state and no other node has
+// keys or a state for it: the move can then simply go on.
+func unfinishedMove(slot int, serving *Node, owners, migrating, importing []*Node) *Node {
+	if serving == nil || len(migrating) != 1 || migrating[0] != serving || len(importing) != 1 {
+		return nil
+	}
+	dst := importing[0]
+	for _, p := range serving.Migrating {
+		if p.Slot == slot && p.NodeID != dst.ID {
+			return nil
+		}
+	}
+	for _, n := range owners {
+		if n != serving && n != dst {
+			return nil
+		}
+	}
+	return dst
+}
+
+// finishMove ends an unfinished move by moving the rest of the slot from
+// src to dst with the full protocol: clients keep being redirected to dst
+// for the keys that already moved, and src's copy of a key on both wins.
+// It prints what redis-cli prints when it picks dst as the owner (Case 2).
+func (m *Manager) finishMove(ctx context.Context, slot int, src, dst *Node) bool {
+	m.P.Warn("*** Configuring %s as the slot owner\n", dst.Addr())
+	m.P.Info(">>> Case 2: Moving all the %d slot keys to its owner %s\n", slot, dst.Addr())
+	if ok, _ := m.moveSlot(ctx, src, dst, slot, moveOpts{verbose: true, update: true, keep: migrate.KeepSource}); !ok {
+		return false
+	}
+	m.P.Info(">>> Setting %d as STABLE in %s\n", slot, src.Addr())
+	return m.clearSlot(ctx, src, slot)
+}
+
+// keepFor says whose copy of a key on both nodes wins when keys move from
+// src to dst: the copy on the node clients were served by.
+func keepFor(serving, src, dst *Node) migrate.Keep {
+	switch serving {
+	case src:
+		return migrate.KeepSource
+	case dst:
+		return migrate.KeepTarget
+	}
+	return migrate.KeepUnknown // nobody served the slot, or a third node did
+}
+
+// bindTo prepares n, which holds keys of slot without owning it, to send
+// them to owner: n learns that owner owns the slot (a node that imports a
+// slot ignores the owner's claims, and if it still thinks a failed node
+// owns it, it answers CLUSTERDOWN to everything, MIGRATE included), and it
+// is set importing, the state in which a node runs MIGRATE for a slot it
+// does not own.
+//
+// A move of several slots cut short leaves n importing the others from
+// the same gone node: n stays at cluster_state:fail until it learns their
+// owners too, so each of them is bound to its serving master as well (its
+// keys move when its turn comes).
+func (m *Manager) bindTo(ctx context.Context, n *Node, slot int, owner *Node) bool {
+	if !m.setSlot(ctx, n, slot, node.Owner, owner.ID) || !m.setSlot(ctx, n, slot, node.Importing, owner.ID) {
+		return false
+	}
+	for _, p := range n.Importing {
+		if peer := m.NodeByID(p.NodeID); p.Slot == slot || (peer != nil && peer.IsMaster()) {
+			continue
+		}
+		serving := m.servingMaster(p.Slot)
+		if serving == nil || serving == n {
+			continue
+		}
+		if !m.setSlot(ctx, n, p.Slot, node.Owner, serving.ID) || !m.setSlot(ctx, n, p.Slot, node.Importing, serving.ID) {
+			return false
+		}
+	}
+	return true
+}
+
+// tellOwner tells every master but owner that owner owns slot.
+func (m *Manager) tellOwner(ctx context.Context, slot int, owner *Node) bool {
+	for _, n := range m.Nodes {
+		if n == owner || n.IsReplica() {
+			continue
+		}
+		if !m.setSlot(ctx, n, slot, node.Owner, owner.ID) {
+			return false
+		}
+	}
+	return true
+}
+
 func (m *Manager) unhandled(slot int, migStr, impStr []string, owner *Node) bool {
-	m.P.Err("[ERR] Sorry, redis-cli can't fix this slot yet (work in progress). Slot is set as migrating in %s, as importing in %s, owner is %s\n",
+	m.P.Err(m.P.Words().CannotFixSlot,
 		strings.Join(migStr, ","), strings.Join(impStr, ","), owner.Addr())
 	return false
 }
@@ -459,11 +601,18 @@ func without(l []*Node, n *Node) []*Node {
 	return out
 }
 
-// FixMultipleSlotOwners leaves one owner for slot, the one with the most
-// keys, and moves the others' keys to it (clusterManagerFixMultipleSlotOwners).
+// FixMultipleSlotOwners leaves one owner for slot and moves the others'
+// keys to it (clusterManagerFixMultipleSlotOwners). The owner is the
+// master clients are served by when it is one of owners, else, as in
+// redis-cli, the one with the most keys; a key on two nodes keeps the
+// serving master's copy (see repairSlot).
 func (m *Manager) FixMultipleSlotOwners(ctx context.Context, slot int, owners []*Node) bool {
 	m.P.Info(">>> Fixing multiple owners for slot %d...\n", slot)
-	owner := m.nodeWithMostKeys(ctx, owners, slot)
+	serving := m.servingMaster(slot)
+	owner := serving
+	if !contains(owners, owner) {
+		owner = m.nodeWithMostKeys(ctx, owners, slot)
+	}
 	if owner == nil {
 		owner = owners[0]
 	}
@@ -471,24 +620,27 @@ func (m *Manager) FixMultipleSlotOwners(ctx context.Context, slot int, owners []
 	if !m.setSlotOwner(ctx, owner, slot, false) {
 		return false
 	}
-	ok := false
 	for _, n := range m.Nodes {
 		if n == owner || n.IsReplica() {
 			continue
 		}
 		c := m.countKeys(ctx, n, slot)
-		if ok = c >= 0; !ok {
-			break
-		}
-		m.delSlot(ctx, n, slot, true)
-		if !m.setSlot(ctx, n, slot, node.Owner, owner.ID) {
+		if c < 0 || !m.delSlot(ctx, n, slot, true) || !m.setSlot(ctx, n, slot, node.Owner, owner.ID) {
 			return false
 		}
-		if c > 0 {
-			if ok, _ = m.moveSlot(ctx, n, owner, slot, moveOpts{verbose: true, cold: true}); !ok {
-				break
-			}
+		n.Slots.Remove(slot)
+		if c == 0 {
+			continue
+		}
+		if !m.bindTo(ctx, n, slot, owner) {
+			return false
+		}
+		if ok, _ := m.moveSlot(ctx, n, owner, slot, moveOpts{verbose: true, cold: true, keep: keepFor(serving, n, owner)}); !ok {
+			return false
+		}
+		if !m.clearSlot(ctx, n, slot) {
+			return false
 		}
 	}
-	return ok
+	return true
 }

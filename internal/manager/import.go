@@ -54,9 +54,9 @@ func (m *Manager) Import(ctx context.Context, o ImportOptions) error {
 		case errors.As(err, &ae):
 			m.P.Stderr("AUTH failed: %s\n", ae.Msg)
 		case errors.As(err, &ce):
-			m.P.Stderr("Could not connect to Redis at %s: %s.\n", im.addr, ce.Reason)
+			m.P.ConnectError(im.addr, ce.Reason+".")
 		default:
-			m.P.Stderr("Could not connect to Redis at %s: %s.\n", im.addr, err)
+			m.P.ConnectError(im.addr, err.Error()+".")
 		}
 		return ErrReported
 	}
@@ -207,7 +207,7 @@ func (im *importer) mustGoAlone(ctx context.Context, keys []string, targets []*N
 		}
 		byTarget[t] = append(byTarget[t], i)
 	}
-	each(len(order), func(j int) {
+	node.Each(len(order), func(j int) {
 		idx := byTarget[order[j]]
 		cmds := make([]node.Cmd, len(idx))
 		for x, i := range idx {

@@ -73,7 +73,7 @@ func (in *introducer) introduce(ctx context.Context, texts []string) {
 			}
 		}
 	}
-	each(len(cmds), func(y int) {
+	node.Each(len(cmds), func(y int) {
 		if len(cmds[y]) > 0 {
 			in.nodes[y].Client.Pipeline(ctx, cmds[y]) // best effort: gossip gets there anyway
 		}
@@ -98,10 +98,10 @@ func introductions(nodes []*Node, texts []string) [][]int {
 			}
 			continue
 		}
-		for _, raw := range strings.Split(text, "\n") {
-			if l, err := cluster.ParseLine(raw); err == nil {
+		for raw := range strings.SplitSeq(text, "\n") {
+			if l, ok := cluster.SplitLine(raw); ok {
 				if y, ok := index[l.ID]; ok {
-					known[x][y], hasSlots[x][y] = true, len(l.SlotTokens) > 0
+					known[x][y], hasSlots[x][y] = true, l.HasSlots()
 				}
 			}
 		}

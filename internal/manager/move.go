@@ -2,7 +2,11 @@ package manager
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/node"
 	"github.com/rcluster/rcluster/pkg/plan"
@@ -15,19 +19,27 @@ type moveOpts struct {
 	update  bool // update the in-memory slot maps
 	quiet   bool // no "Moving slot" line
 	sink    bool // errors are collected (reshard, rebalance) instead of printed (fix)
+	keep    migrate.Keep
 }
 
-func (n *Node) mig() *migrate.Node {
+// migNode is n as the slot mover knows it.
+func migNode(n *Node) *migrate.Node {
 	return &migrate.Node{ID: n.ID, Host: n.Host, Port: n.Port, Conn: n.Client}
 }
 
-// slotBatch is how many slots of one source and target are opened and
-// closed together (pipelined SETSLOTs). A crash leaves at most this many
-// slots open, for fix to close. It is 1, as in redis-cli, until fix can
-// repair several open slots of one move: with 32, a kill of rcluster
-// early in a reshard lost acknowledged keys after fix in 1 of 24 runs
-// (TestFaults/reshard/kill-rcluster-first-slot), with 1 in none of 48.
-const slotBatch = 1
+// slotBatch is how many slots of one source and target one MoveSlots call
+// moves: up to migrate.DefaultWindow of them are open at a time, sharing
+// their round trips.
+const slotBatch = 32
+
+// slotsText is "slot N" or "slots N-M,K".
+func slotsText(slots []int) string {
+	if len(slots) == 1 {
+		return "slot " + strconv.Itoa(slots[0])
+	}
+	set := cluster.SlotsOf(slots...)
+	return "slots " + set.String()
+}
 
 // moveSlot moves one slot from src to dst and returns the collected error
 // text on failure (redis-cli's err sink; "" when there was none).
@@ -42,13 +54,23 @@ func (m *Manager) moveSlot(ctx context.Context, src, dst *Node, slot int, o move
 // slot) turns true it finishes the slot in flight, closes the others and
 // returns how many moved and migrate.ErrStopped.
 func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o moveOpts, each func(slot int), stop func() bool) (moved int, err error) {
+	release := func() {}
+	defer func() { release() }()
 	mover := &migrate.Mover{Opts: m.Opts.Migrate, Obs: &printObserver{m: m, dots: o.verbose}}
 	mover.Opts.Fix = m.Opts.Fix
+	mover.Opts.Keep = o.keep
 	var others []*migrate.Node
 	for _, n := range m.Masters() {
-		others = append(others, n.mig())
+		others = append(others, migNode(n))
 	}
 	hooks := migrate.SlotHooks{
+		Open: func(slots []int) {
+			release()
+			release = func() {}
+			if len(slots) > 0 {
+				release = m.InFlight.start(fmt.Sprintf("%s from %s to %s", slotsText(slots), src.Addr(), dst.Addr()))
+			}
+		},
 		Start: func(slot int) {
 			if !o.quiet {
 				m.P.Plain("Moving slot %d from %s to %s: ", slot, src.Addr(), dst.Addr())
@@ -65,7 +87,7 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 		},
 		Stop: stop,
 	}
-	moved, err = mover.MoveSlots(ctx, src.mig(), dst.mig(), slots, others,
+	moved, err = mover.MoveSlots(ctx, migNode(src), migNode(dst), slots, others,
 		migrate.MoveOptions{Cold: o.cold, NoErrorSink: !o.sink}, hooks)
 	if o.update {
 		for _, s := range slots[:moved] {
@@ -98,6 +120,14 @@ func (o *printObserver) CheckingValues() { o.m.P.Warn("*** Checking key values o
 func (o *printObserver) ValueCheckFailed(n *migrate.Node, msg string) {
 	o.m.P.ReplyError(n.Addr(), msg)
 	o.m.P.Err("*** Value check failed!\n")
+	// valkey-cli says what to do next (redis-cli has no such hint: "").
+	hint := o.m.P.Words().DigestUnsupported
+	if strings.HasPrefix(msg, "ERR DEBUG command not allowed.") {
+		hint = o.m.P.Words().DebugNotAllowed
+	}
+	if hint != "" {
+		o.m.P.Err("%s", hint)
+	}
 }
 
 func (o *printObserver) ValuesDiffer(src, dst *migrate.Node, keys []string) {
@@ -108,6 +138,16 @@ func (o *printObserver) ValuesDiffer(src, dst *migrate.Node, keys []string) {
 	}
 	o.m.P.Err("Please fix the above key(s) manually and try again or relaunch the command \n" +
 		"with --cluster-replace option to force key overriding.\n")
+}
+
+// KeptCopies says which copy of keys found on both nodes survived: an
+// rcluster line (redis-cli stops at the value check instead).
+func (o *printObserver) KeptCopies(kept, dropped *migrate.Node, keys []string) {
+	o.m.P.Warn("*** Kept the copy on %s, the node clients were served by, of %d key(s) also on %s, and deleted the other copy:\n",
+		kept.Addr(), len(keys), dropped.Addr())
+	for _, k := range keys {
+		o.m.P.Warn("    - %s\n", k)
+	}
 }
 
 func (o *printObserver) ReplacingKeys() { o.m.P.Warn("*** Replacing target keys...\n") }

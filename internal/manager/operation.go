@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // One changing operation at a time. Every connection of a command that
@@ -116,7 +118,7 @@ func parseClientList(text string) []clientListEntry {
 // cannot answer CLIENT LIST (an ACL without it) are passed over.
 func (m *Manager) OtherOperations(ctx context.Context, self string) []*Operation {
 	lists := make([][]clientListEntry, len(m.Nodes))
-	each(len(m.Nodes), func(i int) {
+	node.Each(len(m.Nodes), func(i int) {
 		if c := m.Nodes[i].Client; c != nil {
 			if v, err := c.Do(ctx, "CLIENT", "LIST"); err == nil {
 				text, _ := v.(string)

@@ -61,7 +61,7 @@ func (m *Manager) runJobs(jobs []job, parallel int) error {
 			defer func() { <-sem }()
 			wm := *m
 			stderr := errOut.Writer()
-			wm.P = &report.Printer{Out: out.writer(i), ErrOut: stderr, Color: m.P.Color}
+			wm.P = m.P.WithOut(out.writer(i), stderr)
 			errs[i] = j.run(&wm)
 			if err := stderr.Flush(); errs[i] == nil {
 				errs[i] = err

@@ -18,6 +18,9 @@ type RebalanceOptions struct {
 	UseEmptyMasters bool
 	Simulate        bool
 	Verbose         bool
+	// By is what to even out: "" or "slots" (redis-cli's rebalance),
+	// "keys" or "memory" (see slotLoads).
+	By string
 }
 
 // Rebalance moves slots so that every master holds its weighted share
@@ -36,7 +39,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 		case !ok:
 			return ErrReported
 		case n == nil:
-			m.P.Err("*** No such master node %s\n", name)
+			m.P.Err(m.P.Words().NoSuchPrimaryNode, name)
 			return ErrReported
 		case n.IsReplica() && f != 0:
 			// redis-cli takes a replica's weight and ignores it. Weight 0
@@ -68,41 +71,65 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 		m.P.Err("*** Please fix your cluster problems before rebalancing\n")
 		return ErrReported
 	}
+	if o.By == "keys" || o.By == "memory" {
+		return m.rebalanceByLoad(ctx, o, involved, in)
+	}
 	p, err := plan.Rebalance(in, o.Threshold)
 	switch {
 	case errors.Is(err, plan.ErrReshardTable):
 		m.P.Err("*** Assertion failed: Reshard table != number of slots")
 		return ErrReported
 	case err != nil:
-		m.P.Err("*** Cannot rebalance: %s\n", strings.TrimPrefix(err.Error(), "plan: "))
-		return ErrReported
+		return m.cannotRebalance(err)
 	}
-	if p.Balanced {
-		m.P.Warn("*** No rebalancing needed! All nodes are within the %.2f%% threshold.\n", o.Threshold)
+	if !m.rebalanceIntro(o, p.Balanced, p.TotalWeight, involved, p.Order, func(i int) int64 { return int64(p.Balances[i]) }, "slots") {
 		return nil
 	}
-	m.P.Info(">>> Rebalancing across %d nodes. Total weight = %.2f\n", len(involved), float64(p.TotalWeight))
+	m.Plan = report.MovePlan(p.Moves)
+	return m.runRebalanceMoves(ctx, p.Moves, o.Simulate)
+}
+
+// rebalanceIntro prints redis-cli's lines before the moves: that none is
+// needed (then it returns false), or how many nodes share the total weight
+// and, with --verbose, the balance of each in order, in unit.
+func (m *Manager) rebalanceIntro(o RebalanceOptions, balanced bool, weight float32, involved []*Node, order []int, balance func(i int) int64, unit string) bool {
+	if balanced {
+		m.P.Warn("*** No rebalancing needed! All nodes are within the %.2f%% threshold.\n", o.Threshold)
+		return false
+	}
+	m.P.Info(">>> Rebalancing across %d nodes. Total weight = %.2f\n", len(involved), float64(weight))
 	if o.Verbose {
-		for _, i := range p.Order {
-			m.P.Plain("%s balance is %d slots\n", involved[i].Addr(), p.Balances[i])
+		for _, i := range order {
+			m.P.Plain("%s balance is %d %s\n", involved[i].Addr(), balance(i), unit)
 		}
 	}
-	m.Plan = report.MovePlan(p.Moves)
-	if !o.Simulate {
-		m.startProgress(ctx, "rebalance", p.Moves)
+	return true
+}
+
+// runRebalanceMoves carries out (or, simulating, prints) a rebalance's
+// moves with redis-cli's lines.
+func (m *Manager) runRebalanceMoves(ctx context.Context, moves []plan.Move, simulate bool) error {
+	if !simulate {
+		m.startProgress(ctx, "rebalance", moves)
 		defer m.Progress.Done()
 	}
 	// Moves between disjoint pairs run at once; the output stays in plan order.
-	jobs := make([]job, len(p.Moves))
+	jobs := make([]job, len(moves))
 	left := &unmoved{}
-	for i, mv := range p.Moves {
+	for i, mv := range moves {
 		src, dst := m.NodeByID(mv.Source), m.NodeByID(mv.Target)
 		k := left.plan("from "+src.Addr()+" to "+dst.Addr(), mv.Slots)
 		jobs[i] = job{nodes: []*Node{src, dst}, run: func(w *Manager) error {
-			return w.rebalanceMove(ctx, src, dst, mv.Slots, o.Simulate, func(n int) { left.moved(k, n) })
+			return w.rebalanceMove(ctx, src, dst, mv.Slots, simulate, func(n int) { left.moved(k, n); m.afterBatch(i, n) })
 		}}
 	}
 	return m.interruptReport(m.runJobs(jobs, m.Opts.Parallel), left)
+}
+
+// cannotRebalance reports a plan's refusal.
+func (m *Manager) cannotRebalance(err error) error {
+	m.P.Err("*** Cannot rebalance: %s\n", strings.TrimPrefix(err.Error(), "plan: "))
+	return ErrReported
 }
 
 // rebalanceMove moves slots from src to dst with a "#" per slot, telling
@@ -122,6 +149,7 @@ func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int
 		n := min(len(slots), slotBatch)
 		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true, sink: true},
 			func(int) { m.P.Plain("#") }, stop)
+		failed := failedMove(src, dst, slots[:n], moved, err)
 		slots = slots[moved:]
 		done(moved)
 		if errors.Is(err, migrate.ErrStopped) {
@@ -134,7 +162,7 @@ func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int
 				text = "(null)"
 			}
 			m.P.Err("*** clusterManagerMoveSlot: %s\n", text)
-			return ErrReported
+			return failed
 		}
 	}
 	m.P.Plain("\n")

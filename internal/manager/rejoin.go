@@ -46,7 +46,7 @@ type newMasters struct {
 // timeout could not be set back is named in a warning.
 func (m *Manager) endRejoinDelay(ctx context.Context, nm *newMasters) {
 	failed := make([]error, len(nm.nodes))
-	each(len(nm.nodes), func(i int) { failed[i] = endNodeRejoinDelay(ctx, nm.nodes[i], nm.since) })
+	node.Each(len(nm.nodes), func(i int) { failed[i] = endNodeRejoinDelay(ctx, nm.nodes[i], nm.since) })
 	for i, err := range failed {
 		if err != nil {
 			// stderr: the report on stdout stays redis-cli's.

@@ -151,15 +151,15 @@ func (e *InspectError) Unwrap() error { return e.Err }
 // Targets keep their connection: the caller closes them (CloseTargets).
 func (m *Manager) InspectForReset(ctx context.Context, addrs []Address) ([]*ResetTarget, error) {
 	targets := make([]*ResetTarget, len(addrs))
-	each(len(addrs), func(i int) {
+	node.Each(len(addrs), func(i int) {
 		t := &ResetTarget{Addr: addrs[i]}
 		targets[i] = t
-		r := m.dial(ctx, t.Addr.Host, t.Addr.Port)
-		if r.err != nil {
-			t.Err = r.err
+		c, err := m.Dial(ctx, t.Addr.Host, t.Addr.Port)
+		if err != nil {
+			t.Err = err
 			return
 		}
-		t.Client = r.client
+		t.Client = c
 		t.Err = InspectNode(ctx, t.Client, t)
 	})
 	for _, t := range targets {
@@ -170,7 +170,7 @@ func (m *Manager) InspectForReset(ctx context.Context, addrs []Address) ([]*Rese
 		var ie *InspectError
 		switch {
 		case !errors.As(t.Err, &ie):
-			m.reportConnect(addr, connectResult{err: t.Err})
+			m.reportConnect(addr, t.Err)
 		case ie.NotCluster && ie.Err != nil:
 			m.P.NotClusterNode(addr, replyText(ie.Err))
 		case ie.NotCluster:
@@ -238,7 +238,7 @@ func (m *Manager) ResetAll(ctx context.Context, targets []*ResetTarget, flush bo
 		for _, i := range batch {
 			m.P.Resetting(targets[i].Addr.String(), flushes && targets[i].NeedsFlush())
 		}
-		each(len(batch), func(j int) {
+		node.Each(len(batch), func(j int) {
 			i := batch[j]
 			ids[i], errs[i] = ResetNode(ctx, targets[i].Client, flushes && targets[i].NeedsFlush())
 		})

@@ -20,6 +20,9 @@ type ReshardOptions struct {
 	To    string
 	From  []string // node IDs or "all"
 	Yes   bool
+	// Exact, when set, lists the slots to move (ascending) from whichever
+	// masters own them, instead of Slots and From.
+	Exact []int
 	// DryRun stops after the plan: nothing is moved.
 	DryRun bool
 	// Ask prints a question and reads the answer; it fails at end of input.
@@ -29,6 +32,9 @@ type ReshardOptions struct {
 // Reshard moves slots to one node (clusterManagerCommandReshard). The
 // cluster must already be loaded and checked without errors.
 func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
+	if o.Exact != nil {
+		return m.reshardExact(ctx, o)
+	}
 	slots := o.Slots
 	for slots == 0 {
 		a, err := o.Ask(fmt.Sprintf("How many slots do you want to move (from 1 to %d)? ", 16384))
@@ -39,17 +45,9 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 			slots = n
 		}
 	}
-	to := o.To
-	for to == "" {
-		a, err := o.Ask("What is the receiving node ID? ")
-		if err != nil {
-			return m.noAnswer()
-		}
-		to = a
-	}
-	target := m.reshardNode(to, nil)
-	if target == nil {
-		return ErrReported
+	target, err := m.reshardTarget(o)
+	if err != nil {
+		return err
 	}
 	var sources []*Node
 	all := false
@@ -104,6 +102,40 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 		m.P.Stderr("*** No source nodes given, operation aborted.\n")
 		return ErrReported
 	}
+	moves := plan.ReshardTable(reshardSources(sources), slots, target.ID)
+	return m.runReshardPlan(ctx, o, slots, sources, target, moves)
+}
+
+// reshardTarget resolves the receiving node, asking for it when not given.
+func (m *Manager) reshardTarget(o ReshardOptions) (*Node, error) {
+	to := o.To
+	for to == "" {
+		a, err := o.Ask("What is the receiving node ID? ")
+		if err != nil {
+			return nil, m.noAnswer()
+		}
+		to = a
+	}
+	target := m.reshardNode(to, nil)
+	if target == nil {
+		return nil, ErrReported
+	}
+	return target, nil
+}
+
+// reshardSources are the planners' view of source nodes: IDs and slots.
+func reshardSources(nodes []*Node) []plan.ReshardSource {
+	in := make([]plan.ReshardSource, len(nodes))
+	for i, s := range nodes {
+		in[i] = plan.ReshardSource{ID: s.ID, Slots: s.Slots.Slots()}
+	}
+	return in
+}
+
+// runReshardPlan prints a reshard's plan in redis-cli's lines ("Ready to
+// move <slots> slots.", the nodes, a line per slot), asks to proceed unless
+// told yes, and carries out the moves.
+func (m *Manager) runReshardPlan(ctx context.Context, o ReshardOptions, slots int, sources []*Node, target *Node, moves []plan.Move) error {
 	m.P.Plain("\nReady to move %d slots.\n", slots)
 	m.P.Plain("  Source nodes:\n")
 	for _, s := range sources {
@@ -111,13 +143,10 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	}
 	m.P.Plain("  Destination node:\n")
 	m.P.Plain("%s\n", report.NodeBlock(target.Node, 4, false))
-	in := make([]plan.ReshardSource, len(sources))
 	byID := map[string]*Node{}
-	for i, s := range sources {
-		in[i] = plan.ReshardSource{ID: s.ID, Slots: s.Slots.Slots()}
+	for _, s := range sources {
 		byID[s.ID] = s
 	}
-	moves := plan.ReshardTable(in, slots, target.ID)
 	m.P.Plain("  Resharding plan:\n")
 	for _, mv := range moves {
 		for _, s := range mv.Slots {
@@ -144,7 +173,7 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 		src := byID[mv.Source]
 		k := left.plan("from "+src.Addr(), mv.Slots)
 		jobs[i] = job{nodes: []*Node{src}, run: func(w *Manager) error {
-			return w.reshardFrom(ctx, src, target, mv.Slots, func(n int) { left.moved(k, n) })
+			return w.reshardFrom(ctx, src, target, mv.Slots, func(n int) { left.moved(k, n); m.afterBatch(i, n) })
 		}}
 	}
 	return m.interruptReport(m.runJobs(jobs, m.Opts.Parallel), left)
@@ -162,6 +191,7 @@ func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []in
 		}
 		n := min(len(slots), slotBatch)
 		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true, sink: true}, nil, stop)
+		failed := failedMove(src, target, slots[:n], moved, err)
 		slots = slots[moved:]
 		done(moved)
 		if errors.Is(err, migrate.ErrStopped) {
@@ -171,14 +201,52 @@ func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []in
 			if text := migrate.Text(err); text != "" {
 				m.P.Err("clusterManagerMoveSlot failed: %s\n", text)
 			}
-			return ErrReported
+			return failed
 		}
 	}
 	return nil
 }
 
+// afterBatch tells batchDone, when set, that move i of the plan being
+// carried out moved n more slots.
+func (m *Manager) afterBatch(i, n int) {
+	if m.batchDone != nil && n > 0 {
+		m.batchDone(i, n)
+	}
+}
+
 // errInterrupted ends a job that stopped after Ctrl-C with no slot open.
 var errInterrupted = errors.New("interrupted")
+
+// moveFailed ends a job whose move failed in slot while the slots open
+// (slot among them) were open: they may be left open, their keys split
+// between src and dst.
+type moveFailed struct {
+	slot     int
+	open     []int
+	src, dst *Node
+}
+
+func (e *moveFailed) Error() string {
+	return fmt.Sprintf("moving slot %d from %s to %s failed", e.slot, e.src.Addr(), e.dst.Addr())
+}
+
+// failedMove is the error that ends a job after moveSlots returned err
+// having moved the first moved of slots: *moveFailed naming the slot it
+// failed in and those open with it, or ErrReported when every slot changed
+// owner and only telling the other masters failed (gossip tells them).
+func failedMove(src, dst *Node, slots []int, moved int, err error) error {
+	var left *migrate.LeftOpen
+	switch {
+	case errors.As(err, &left) && moved < len(slots):
+		return &moveFailed{slot: slots[moved], open: left.Slots, src: src, dst: dst}
+	case errors.As(err, &left): // every slot is the target's; the source may still migrate some
+		return &moveFailed{slot: left.Slots[0], open: left.Slots, src: src, dst: dst}
+	case err == nil || moved >= len(slots):
+		return ErrReported
+	}
+	return &moveFailed{slot: slots[moved], open: []int{slots[moved]}, src: src, dst: dst}
+}
 
 // unmoved keeps the slots of each move of a plan (one per source, or per
 // source and target) that have not moved yet, for the report of a run
@@ -205,18 +273,29 @@ func (u *unmoved) moved(i, n int) {
 	u.left[i] = u.left[i][n:]
 }
 
-// interruptReport turns a run stopped by Ctrl-C into its report on stderr
-// (the progress bar cleared first): the slot in flight was completed, none
-// is left open, and, a line per move, the slots not moved. Other errors
-// pass through.
+// interruptReport turns a run stopped by Ctrl-C or by a failed move into
+// its report on stderr (the progress bar cleared first): after Ctrl-C the
+// slot in flight was completed and none is left open; after a failure,
+// the slot it failed in and the command that repairs it. Then, a line per
+// move, the slots not moved. Other errors pass through.
 func (m *Manager) interruptReport(err error, u *unmoved) error {
-	if !errors.Is(err, errInterrupted) {
+	var failed *moveFailed
+	if !errors.Is(err, errInterrupted) && !errors.As(err, &failed) {
 		return err
 	}
 	m.Progress.Done()
+	if failed != nil {
+		what := "the slot may be left open, some of its keys"
+		if len(failed.open) > 1 {
+			what = slotsText(failed.open) + " may be left open, some of their keys"
+		}
+		m.P.Stderr("*** Moving slot %d from %s to %s failed: %s on each node.\n",
+			failed.slot, failed.src.Addr(), failed.dst.Addr(), what)
+		m.P.Stderr("*** Run 'rcluster fix %s' to repair it; then run this command again for the slots not moved.\n", m.Nodes[0].Addr())
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	first := true
+	first := failed == nil
 	for i, left := range u.left {
 		if len(left) == 0 {
 			continue
@@ -246,7 +325,7 @@ func (m *Manager) reshardNode(id string, _ *Node) *Node {
 		return nil
 	}
 	if n == nil || n.IsReplica() {
-		m.P.Err("*** The specified node (%s) is not known or not a master, please retry.\n", id)
+		m.P.Err(m.P.Words().NotAPrimary, id)
 		return nil
 	}
 	return n

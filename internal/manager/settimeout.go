@@ -23,7 +23,7 @@ func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) []error
 	}
 	m.P.Info(">>> Reconfiguring node timeout in every cluster node...\n")
 	value := strconv.FormatInt(ms, 10)
-	each(len(m.Nodes), func(i int) {
+	node.Each(len(m.Nodes), func(i int) {
 		c := m.Nodes[i].Client
 		if _, err := c.Do(ctx, "CONFIG", "SET", "cluster-node-timeout", value); err != nil {
 			errs[i] = err

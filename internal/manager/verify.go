@@ -128,7 +128,7 @@ func (m *Manager) Verify(ctx context.Context, o VerifyOptions) (*VerifyResult, e
 	var wg sync.WaitGroup
 	for i, vm := range res.Masters {
 		for _, n := range m.Nodes {
-			if n.Slave && equalFold(n.MasterID, vm.Node.ID) {
+			if n.Slave && strings.EqualFold(n.MasterID, vm.Node.ID) {
 				vm.Replicas = append(vm.Replicas, VerifyReplica{Node: n})
 			}
 		}

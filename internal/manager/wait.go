@@ -3,10 +3,12 @@ package manager
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -14,12 +16,12 @@ import (
 // redis-cli looks once a second.
 const pollInterval = 50 * time.Millisecond
 
-// clusterPoll is the pause between two looks at all the nodes: short on small
-// clusters, longer on large ones, where every look costs each node a
-// CLUSTER NODES of the whole cluster and slows down the gossip being
-// waited for.
+// clusterPoll is the pause between two looks at all the nodes: every look
+// costs each node a CLUSTER NODES with a line per node, and the replies
+// come in a few at a time, so the pause grows with the cluster, linearly
+// (2 ms a node: 0.3 s at 150 nodes), from pollInterval up to a second.
 func (m *Manager) clusterPoll() time.Duration {
-	return max(pollInterval, time.Duration(len(m.Nodes)*len(m.Nodes))*50*time.Microsecond)
+	return min(time.Second, max(pollInterval, time.Duration(len(m.Nodes))*2*time.Millisecond))
 }
 
 // waitForJoin prints "Waiting for the cluster to join", a dot for every
@@ -31,7 +33,7 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 	checkAfter := time.Duration(20+int(float32(len(m.Nodes))*0.15)) * time.Second
 	dots, reported := 0, time.Duration(0)
 	for {
-		texts := m.clusterNodesTexts(ctx)
+		texts := m.Views(ctx)
 		if consistent(texts) {
 			break
 		}
@@ -74,16 +76,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // links that nodes see as disconnected or in handshake, from the nodes'
 // CLUSTER NODES replies (texts). It reports whether anything was printed.
 func (m *Manager) printLinkProblems(texts []string) bool {
-	order := cluster.NewDict()
+	order := m.P.Dialect.NewDict()
 	from := map[string][]string{}
 	for i, n := range m.Nodes {
-		for _, raw := range strings.Split(texts[i], "\n") {
-			l, err := cluster.ParseLine(raw)
-			if err != nil || l.Myself() {
+		for raw := range strings.SplitSeq(texts[i], "\n") {
+			l, ok := cluster.SplitLine(raw)
+			if !ok || l.HasFlag("myself") {
 				continue
 			}
-			flags := strings.Join(l.Flags, ",")
-			if !strings.Contains(flags, "disconnected") && !strings.Contains(flags, "handshake") &&
+			if !strings.Contains(l.Flags, "disconnected") && !strings.Contains(l.Flags, "handshake") &&
 				!strings.Contains(l.LinkState, "disconnected") {
 				continue
 			}
@@ -111,19 +112,24 @@ func (m *Manager) printLinkProblems(texts []string) bool {
 	return true
 }
 
-// waitSettled waits until every node reports cluster_state:ok, all agree on
-// the slot map and know the same nodes. With matchModel (create, add-node)
-// every node must also have the role of the loaded model itself; how the
-// others see it is left to gossip: on a new large cluster with a long node
-// timeout that can take a minute, and the next command does not need it
-// (redis-cli's loading takes every node's role from the node itself).
-// Without it (changes to a running cluster) all nodes must agree on the
-// roles too.
+// waitSettled waits until every node reports cluster_state:ok, knows the
+// same nodes, agrees on the slot owners, and has
+// the role the change leaves it in: with matchModel (create, add-node) the
+// role of the loaded model; otherwise (changes to a running cluster) a
+// replica's master must be a master itself (a master that lost its last
+// slot turns replica, and its replicas follow). How the other nodes see a
+// node's role is not waited for: Redis spreads it only by the node's own
+// pings to peers picked at random, which takes minutes on hundreds of
+// nodes, and the next command does not need it (loading takes every
+// node's role from the node itself). Slot owners do spread at once: a
+// node that takes a slot tells every node. (Their config epochs do not
+// always: after a rebalance of 150 nodes most still saw an owner's older
+// epoch a minute later.)
 func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchModel bool) error {
 	for {
-		problems, texts := m.settleProblems(ctx, matchModel)
+		problems, texts, sameSlots := m.settleProblems(ctx, matchModel)
 		m.intro.introduce(ctx, texts)
-		if len(problems) > 0 && m.fresh != nil && consistent(texts) {
+		if len(problems) > 0 && m.fresh != nil && sameSlots {
 			m.endRejoinDelay(ctx, m.fresh)
 			m.fresh = nil
 			continue
@@ -133,7 +139,11 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 		}
 		if time.Now().After(deadline) {
 			m.P.Err("[ERR] The cluster did not settle in time:\n")
-			for _, p := range problems {
+			for i, p := range problems {
+				if i == maxSettleProblems {
+					m.P.Err("   (and %d more)\n", len(problems)-i)
+					break
+				}
 				m.P.Err("   %s\n", p)
 			}
 			return ErrReported
@@ -144,85 +154,165 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 	}
 }
 
-// settleProblems lists what keeps the cluster from being settled; empty
-// when it is.
-func (m *Manager) settleProblems(ctx context.Context, matchModel bool) (problems, texts []string) {
-	type view struct {
-		state string
-		known map[string]bool
-		roles map[string]string // node ID -> master ID, as this node sees them
-		self  *cluster.Line
-		err   error
+// maxSettleProblems is how many of the settle wait's problems are printed.
+const maxSettleProblems = 20
+
+// nodeLook is what one look at a node found, reduced as its reply came in:
+// of the other nodes, only those that differ from the reference node's view.
+type nodeLook struct {
+	err   error
+	state string // cluster_state
+	self  bool   // its own line was found
+	// master is its own role: its master's ID, "" when it is a master.
+	master string
+	known  int
+	// missing are the reference's nodes that it does not know.
+	missing []string
+	// sameSlots: it sees the reference's slot owners.
+	sameSlots bool
+}
+
+// settleReference is what the other nodes are compared with: the nodes to
+// know (nil when node 0 did not answer) and node 0's slot map.
+type settleReference struct {
+	ids   map[string]bool
+	slots string
+}
+
+// look asks node n for CLUSTER INFO and CLUSTER NODES in one round trip and
+// reduces the replies against ref. For node 0 (first) it fills ref in:
+// the slot map, and the known nodes unless already set (matchModel). It
+// returns the CLUSTER NODES text too when keep (for the introducer).
+func (m *Manager) look(ctx context.Context, n *Node, ref *settleReference, first, keep bool) (l nodeLook, text string) {
+	res := n.Client.Pipeline(ctx, []node.Cmd{{"CLUSTER", "INFO"}, {"CLUSTER", "NODES"}})
+	info, err := node.Str(res[0].Val, res[0].Err)
+	if err == nil {
+		text, err = node.Str(res[1].Val, res[1].Err)
 	}
-	views := make([]view, len(m.Nodes))
-	texts = make([]string, len(m.Nodes))
-	each(len(m.Nodes), func(i int) {
-		v := &views[i]
-		c := m.Nodes[i].Client
-		info, err := node.ClusterInfo(ctx, c)
-		if err != nil {
-			v.err = err
-			return
-		}
-		v.state, _ = node.InfoField(info, "cluster_state")
-		text, err := node.ClusterNodes(ctx, c)
-		texts[i] = text
-		var lines []*cluster.Line
-		if err == nil {
-			lines, err = cluster.ParseNodes(text)
-		}
-		v.err = err
-		v.known = map[string]bool{}
-		v.roles = map[string]string{}
-		for _, l := range lines {
-			v.known[l.ID] = true
-			v.roles[l.ID] = l.MasterID
-			if l.Myself() {
-				v.self = l
-			}
-		}
-	})
-	ref := views[0].known
-	if matchModel {
-		ref = map[string]bool{}
-		for _, n := range m.Nodes {
-			ref[n.ID] = true
+	if l.err = err; err != nil {
+		return l, ""
+	}
+	l.state, _ = node.InfoField(info, "cluster_state")
+	slots, _ := inspect.SlotMapSignature(text)
+	fillIDs := first && ref.ids == nil
+	if first {
+		ref.slots = slots
+		if fillIDs {
+			ref.ids = map[string]bool{}
 		}
 	}
-	for i, n := range m.Nodes {
-		v := views[i]
-		if v.err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", n.Addr(), v.err))
+	l.sameSlots = slots != "" && slots == ref.slots
+	seen := 0
+	for raw := range strings.SplitSeq(text, "\n") {
+		f, ok := cluster.SplitLine(raw)
+		if !ok {
 			continue
 		}
-		if v.state != "ok" {
-			problems = append(problems, fmt.Sprintf("%s: cluster_state:%s", n.Addr(), v.state))
+		l.known++
+		if fillIDs {
+			ref.ids[strings.Clone(f.ID)] = true
 		}
-		if matchModel && v.self != nil && v.self.MasterID != n.MasterID {
+		if ref.ids[f.ID] {
+			seen++
+		}
+		if !l.self && f.HasFlag("myself") {
+			l.self, l.master = true, strings.Clone(f.MasterID)
+		}
+	}
+	if seen < len(ref.ids) {
+		known := map[string]bool{}
+		for raw := range strings.SplitSeq(text, "\n") {
+			if f, ok := cluster.SplitLine(raw); ok {
+				known[f.ID] = true
+			}
+		}
+		for id := range ref.ids {
+			if !known[id] {
+				l.missing = append(l.missing, id)
+			}
+		}
+		slices.Sort(l.missing)
+	}
+	if !keep {
+		text = ""
+	}
+	return l, text
+}
+
+// settleProblems lists what keeps the cluster from being settled (empty
+// when it is), with the nodes' CLUSTER NODES replies while an introducer
+// needs them, and whether all nodes see the same slot owners. Node 0 is
+// looked at first, as the reference; the others then in parallel.
+func (m *Manager) settleProblems(ctx context.Context, matchModel bool) (problems, texts []string, sameSlots bool) {
+	ref := &settleReference{}
+	if matchModel {
+		ref.ids = map[string]bool{}
+		for _, n := range m.Nodes {
+			ref.ids[n.ID] = true
+		}
+	}
+	keep := m.intro != nil
+	looks := make([]nodeLook, len(m.Nodes))
+	texts = make([]string, len(m.Nodes))
+	looks[0], texts[0] = m.look(ctx, m.Nodes[0], ref, true, keep)
+	node.Each(len(m.Nodes)-1, func(i int) { looks[i+1], texts[i+1] = m.look(ctx, m.Nodes[i+1], ref, false, keep) })
+
+	ownRole := map[string]*nodeLook{}
+	for i, n := range m.Nodes {
+		if looks[i].self {
+			ownRole[n.ID] = &looks[i]
+		}
+	}
+	sameSlots = true
+	for i, n := range m.Nodes {
+		l := looks[i]
+		if l.err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", n.Addr(), l.err))
+			sameSlots = false
+			continue
+		}
+		if l.state != "ok" {
+			problems = append(problems, fmt.Sprintf("%s: cluster_state:%s", n.Addr(), l.state))
+		}
+		switch master := ownRole[l.master]; {
+		case matchModel && l.self && l.master != n.MasterID:
 			problems = append(problems, fmt.Sprintf("%s: is not yet %s", n.Addr(), roleOf(n.MasterID)))
+		case !matchModel && master != nil && master.master != "":
+			problems = append(problems, fmt.Sprintf("%s: replicates %s, which is itself a replica (of %s)", n.Addr(), l.master, master.master))
 		}
-		for id := range ref {
-			if !v.known[id] {
-				problems = append(problems, fmt.Sprintf("%s: does not know node %s yet", n.Addr(), id))
-			}
+		for _, id := range l.missing {
+			problems = append(problems, fmt.Sprintf("%s: does not know node %s yet", n.Addr(), id))
 		}
-		if len(v.known) != len(ref) {
-			problems = append(problems, fmt.Sprintf("%s: knows %d nodes, expected %d", n.Addr(), len(v.known), len(ref)))
+		if ref.ids != nil && l.known != len(ref.ids) {
+			problems = append(problems, fmt.Sprintf("%s: knows %d nodes, expected %d", n.Addr(), l.known, len(ref.ids)))
 		}
-		// After a change to a running cluster (a replica moved, a drained
-		// master turned replica) all nodes must also agree on the roles.
-		if !matchModel {
-			for id, master := range views[0].roles {
-				if got, ok := v.roles[id]; ok && got != master {
-					problems = append(problems, fmt.Sprintf("%s: does not yet see %s as %s", n.Addr(), id, roleOf(master)))
-				}
-			}
+		sameSlots = sameSlots && l.sameSlots
+	}
+	if len(m.Nodes) > 1 && !sameSlots {
+		problems = append(problems, "nodes do not agree about the slots configuration"+m.disagreeing(looks))
+	}
+	if !keep {
+		texts = nil
+	}
+	return problems, texts, sameSlots || len(m.Nodes) <= 1
+}
+
+// disagreeing names the nodes whose look does not agree with node 0's, as
+// ": a, b see it otherwise than <node 0>" (at most five of them named).
+func (m *Manager) disagreeing(looks []nodeLook) string {
+	var addrs []string
+	for i := range looks {
+		if looks[i].err == nil && !looks[i].sameSlots {
+			addrs = append(addrs, m.Nodes[i].Addr())
 		}
 	}
-	if len(problems) == 0 && !consistent(texts) {
-		problems = append(problems, "nodes do not agree about the slots configuration")
+	if len(addrs) == 0 {
+		return ""
 	}
-	return problems, texts
+	if len(addrs) > 5 {
+		addrs = append(addrs[:5], fmt.Sprintf("%d more", len(addrs)-5))
+	}
+	return ": " + strings.Join(addrs, ", ") + " see it otherwise than " + m.Nodes[0].Addr()
 }
 
 func roleOf(master string) string {

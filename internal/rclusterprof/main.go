@@ -5,8 +5,9 @@
 //	  go run ./internal/rclusterprof check 127.0.0.1:7000
 //	go tool pprof -top cpu.out; go tool trace trace.out
 //
-// With RCLUSTER_MEMSTATS=1 it prints, on stderr at exit, the largest heap and
-// the memory the Go runtime held from the system during the run.
+// With RCLUSTER_MEMSTATS=1 it prints, on stderr at exit, the largest heap,
+// the memory the Go runtime held from the system during the run and the
+// total allocated.
 package main
 
 import (
@@ -87,8 +88,10 @@ func watchMemory() (stop func()) {
 		close(done)
 		wg.Wait()
 		sample()
-		fmt.Fprintf(os.Stderr, "memstats: peak heap in use %d KB, stacks %d KB, runtime total from the OS %d KB, %d goroutines at exit\n",
-			heap>>10, stacks>>10, sys>>10, runtime.NumGoroutine())
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "memstats: peak heap in use %d KB, stacks %d KB, runtime total from the OS %d KB, allocated %d KB, %d goroutines at exit\n",
+			heap>>10, stacks>>10, sys>>10, ms.TotalAlloc>>10, runtime.NumGoroutine())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -134,16 +135,25 @@ func CLIArgs(servers []*Server) []string {
 // RunCLI runs redis-cli with args (TERM=dumb, stdin empty) and returns its
 // combined output.
 func RunCLI(timeout time.Duration, args ...string) (string, error) {
+	return Redis.RunCLI(timeout, args...)
+}
+
+// RunCLI runs the build's CLI with args (TERM=dumb, stdin empty) and
+// returns its combined output.
+func (b *Build) RunCLI(timeout time.Duration, args ...string) (string, error) {
+	path, err := b.CLIPath()
+	if err != nil {
+		return "", err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, CLIBinary, args...)
+	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=dumb"}
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("redis-cli %s: %w\n%s", strings.Join(args, " "), err, out.String())
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w\n%s", b.CLI, strings.Join(args, " "), err, out.String())
 	}
 	return out.String(), nil
 }
@@ -175,7 +185,7 @@ func CreateCluster(servers []*Server, replicas int) error {
 		args = append(args, s.Addr())
 	}
 	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
-	if _, err := RunCLI(2*time.Minute, args...); err != nil {
+	if _, err := servers[0].Build().RunCLI(2*time.Minute, args...); err != nil {
 		return err
 	}
 	return WaitStableErr(servers, 30*time.Second)
@@ -425,4 +435,100 @@ func groupByOwner(servers []*Server, keys []string) (map[*Server][]string, error
 		groups[s] = append(groups[s], k)
 	}
 	return groups, nil
+}
+
+// Snapshot is what a write would change on the servers: every node's view
+// of the cluster (CLUSTER NODES without ping times, the CLUSTER INFO
+// counters) and DBSIZE. A command that refuses must leave it as it was.
+func Snapshot(servers []*Server) string {
+	var b strings.Builder
+	for _, s := range servers {
+		nodes, err := s.DoString("CLUSTER", "NODES")
+		if err != nil {
+			b.WriteString(s.Addr() + ": " + err.Error() + "\n")
+			continue
+		}
+		// Only the fields that a write would change (ping times move on).
+		for _, l := range strings.Split(strings.TrimSpace(nodes), "\n") {
+			f := strings.Fields(l)
+			b.WriteString(strings.Join(append(f[:4:4], f[6:]...), " ") + "\n")
+		}
+		info, _ := s.DoString("CLUSTER", "INFO")
+		for _, l := range strings.Split(info, "\r\n") {
+			// cluster_size is left out: a node started less than two seconds
+			// ago may still report a stale one, and the slot owners above
+			// already say how many masters serve slots.
+			if strings.HasPrefix(l, "cluster_") && !strings.HasPrefix(l, "cluster_stats") && !strings.HasPrefix(l, "cluster_size:") {
+				b.WriteString(l + "\n")
+			}
+		}
+		size, _ := s.DoInt("DBSIZE")
+		fmt.Fprintf(&b, "dbsize %d\n", size)
+	}
+	return b.String()
+}
+
+// WaitReplicated waits until the servers are stable and every replica has
+// as many keys as its master (at most 30s), so that a snapshot taken now
+// stays the same and a failover loses nothing written before.
+func WaitReplicated(t testing.TB, servers []*Server) {
+	t.Helper()
+	WaitStable(t, servers)
+	byID := map[string]*Server{}
+	for _, s := range servers {
+		id, err := s.ID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID[id] = s
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, s := range servers {
+		me, err := s.Myself()
+		if err != nil {
+			t.Fatal(err)
+		}
+		master := byID[me.MasterID]
+		if master == nil {
+			continue
+		}
+		for {
+			n, _ := s.DoInt("DBSIZE")
+			m, _ := master.DoInt("DBSIZE")
+			if n == m {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %s has %d keys, its master %d", s.Addr(), n, m)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// ExampleCluster starts count masters on free ports in a temporary
+// directory and makes a cluster of them with keys keys ("key:" prefix),
+// for the runnable Examples of pkg/, which have no testing.T. stop stops
+// the servers and removes the directory.
+func ExampleCluster(count, keys int) (servers []*Server, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "rcluster-example")
+	if err != nil {
+		return nil, nil, err
+	}
+	servers, err = StartProcs(Options{Count: count}, dir)
+	stop = func() {
+		StopAll(servers)
+		_ = os.RemoveAll(dir)
+	}
+	if err == nil {
+		err = CreateCluster(servers, 0)
+	}
+	if err == nil && keys > 0 {
+		err = LoadKeysErr(servers, keys, "key:")
+	}
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return servers, stop, nil
 }

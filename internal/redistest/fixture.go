@@ -11,10 +11,13 @@ import (
 // replays them to rcluster; they are never regenerated from rcluster's
 // output.
 type Fixture struct {
-	Scenario    string                  `json:"scenario"`
-	Description string                  `json:"description"`
-	Nodes       map[string]*FixtureNode `json:"nodes"`
-	Runs        []*FixtureRun           `json:"runs"`
+	Scenario    string `json:"scenario"`
+	Description string `json:"description"`
+	// CLI is the tool's --version ("valkey-cli 8.0.1"); "" in the fixtures
+	// captured before it was recorded, all from redis-cli 7.0.
+	CLI   string                  `json:"cli,omitempty"`
+	Nodes map[string]*FixtureNode `json:"nodes"`
+	Runs  []*FixtureRun           `json:"runs"`
 }
 
 // FixtureNode holds the replies of one node; a node that was down holds

@@ -121,3 +121,27 @@ func TestParallelStarts(t *testing.T) {
 		})
 	}
 }
+
+// TestOtherBuilds starts a cluster of each shared build with its own CLI
+// and checks that the nodes are what the build says.
+func TestOtherBuilds(t *testing.T) {
+	for _, b := range []struct {
+		build *Build
+		info  string // a line of INFO server
+	}{
+		{Redis72, "redis_version:7.2.3"},
+		{Valkey8, "valkey_version:8.0.1"},
+	} {
+		t.Run(b.build.Name, func(t *testing.T) {
+			t.Parallel()
+			servers := StartCluster(t, Options{Count: 3, Build: b.build}, 0)
+			info, err := servers[0].DoString("INFO", "server")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(info, b.info+"\r\n") {
+				t.Errorf("INFO server has no %q:\n%s", b.info, info)
+			}
+		})
+	}
+}

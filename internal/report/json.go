@@ -111,8 +111,10 @@ func WriteJSON(w io.Writer, v any) error {
 // ResultDoc is printed by the commands that change the cluster: what was
 // planned and the cluster afterwards.
 type ResultDoc struct {
-	Command string      `json:"command"`
-	OK      bool        `json:"ok"`
+	Command string `json:"command"`
+	OK      bool   `json:"ok"`
+	// Error is what the command printed about its failure.
+	Error   string      `json:"error,omitempty"`
 	DryRun  bool        `json:"dry_run,omitempty"`
 	Plan    any         `json:"plan,omitempty"`
 	Cluster *ClusterDoc `json:"cluster,omitempty"`

@@ -19,11 +19,33 @@ const (
 // redis-cli writes ESC[<code>m, the message (with its newline) and ESC[0m.
 var levelCode = [...]string{Info: "29;1", Warn: "33;1", Err: "31;1", Success: "32;1"}
 
-// Printer writes redis-cli text to stdout and stderr.
+// Printer writes redis-cli text to stdout and stderr, in redis-cli's or
+// valkey-cli's words.
 type Printer struct {
 	Out    io.Writer
 	ErrOut io.Writer
 	Color  bool
+	// Dialect chooses the words; with AutoDialect the first node whose
+	// INFO the run reads (the entry node) chooses it (FollowServer).
+	Dialect     Dialect
+	AutoDialect bool
+}
+
+// FollowServer sets the dialect from a node's INFO reply, once, when it is
+// not forced: the entry node's INFO is the first a run reads.
+func (p *Printer) FollowServer(info string) {
+	if p.AutoDialect {
+		p.Dialect = DialectOfServer(info)
+		p.AutoDialect = false
+	}
+}
+
+// Words returns the messages of the printer's dialect.
+func (p *Printer) Words() *Words { return p.Dialect.Words() }
+
+// WithOut returns a printer like p that writes to out and errOut.
+func (p *Printer) WithOut(out, errOut io.Writer) *Printer {
+	return &Printer{Out: out, ErrOut: errOut, Color: p.Color, Dialect: p.Dialect, AutoDialect: p.AutoDialect}
 }
 
 // Log writes a formatted message at a level, colored as redis-cli does.
@@ -60,7 +82,7 @@ func (p *Printer) ReplyError(addr, msg string) {
 
 // ConnectError is redis-cli's message for a node it cannot connect to.
 func (p *Printer) ConnectError(addr, reason string) {
-	p.Stderr("Could not connect to Redis at %s: %s\n", addr, reason)
+	p.Stderr(p.Words().CouldNotConnect, addr, reason)
 }
 
 // NotClusterNode reports a node outside cluster mode, or the error its INFO gave.

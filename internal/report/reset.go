@@ -3,8 +3,6 @@ package report
 import (
 	"fmt"
 	"strings"
-
-	"github.com/rcluster/rcluster/pkg/cluster"
 )
 
 // ResetDoc is printed by reset with -o json: every node given, in argument
@@ -85,11 +83,7 @@ func describeNode(d ResetNodeDoc) string {
 		parts = append(parts, "replicates "+master)
 	}
 	if d.SlotCount > 0 {
-		var s cluster.SlotSet
-		for _, r := range d.Slots {
-			s.AddRange(r.Start, r.End)
-		}
-		parts = append(parts, fmt.Sprintf("slots:%s (%d slots)", s.String(), d.SlotCount))
+		parts = append(parts, fmt.Sprintf("slots:%s (%d slots)", rangesString(d.Slots), d.SlotCount))
 	}
 	if d.Keys > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s in database 0", d.Keys, plural(int(d.Keys), "key", "keys")))

@@ -42,7 +42,8 @@ const (
 func NewDict() *Dict { return &Dict{} }
 
 // NewDictUnstable returns an empty dict with the iteration order of redis-cli
-// versions after 7.0.
+// versions after 7.2 and of valkey-cli 8 (verified against valkey-cli 8.0.1;
+// redis-cli 7.2.3 still has 7.0's).
 func NewDictUnstable() *Dict { return &Dict{moveAccessed: true} }
 
 // DictOrder returns keys in the order a fresh Dict iterates them after adding them in the given order.

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -79,6 +80,14 @@ func (n *Node) IsMigrating(slot int) bool { return hasSlot(n.Migrating, slot) }
 
 // IsImporting reports whether slot is in the node's importing list.
 func (n *Node) IsImporting(slot int) bool { return hasSlot(n.Importing, slot) }
+
+// SetStable records that slot is neither importing nor migrating any more
+// (CLUSTER SETSLOT slot STABLE).
+func (n *Node) SetStable(slot int) {
+	isSlot := func(p SlotPeer) bool { return p.Slot == slot }
+	n.Importing = slices.DeleteFunc(n.Importing, isSlot)
+	n.Migrating = slices.DeleteFunc(n.Migrating, isSlot)
+}
 
 func hasSlot(l []SlotPeer, slot int) bool {
 	for _, p := range l {

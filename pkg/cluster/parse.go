@@ -46,13 +46,7 @@ var ErrBadNodesReply = errors.New("invalid CLUSTER NODES reply")
 // an address it cannot split into host and port.
 func ParseNodes(text string) ([]*Line, error) {
 	var out []*Line
-	for {
-		i := strings.IndexByte(text, '\n')
-		if i < 0 {
-			break
-		}
-		raw := text[:i]
-		text = text[i+1:]
+	for raw := range lines(text) {
 		l, err := ParseLine(raw)
 		if err != nil {
 			return nil, err
@@ -62,49 +56,142 @@ func ParseNodes(text string) ([]*Line, error) {
 	return out, nil
 }
 
-// ParseLine parses one line (without its newline) of a CLUSTER NODES reply.
-func ParseLine(raw string) (*Line, error) {
+// OwnLine is the first "myself" line of a CLUSTER NODES reply, parsed, or
+// nil when there is none; the other lines are only checked as ParseNodes
+// checks them. On a large cluster a node's reply has a line per node, and
+// most uses need only the node's own.
+func OwnLine(text string) (*Line, error) {
+	return findLine(text, func(f *LineFields) bool { return f.HasFlag("myself") })
+}
+
+// LineOf is OwnLine for the line of node id (case-insensitive).
+func LineOf(text, id string) (*Line, error) {
+	return findLine(text, func(f *LineFields) bool { return strings.EqualFold(f.ID, id) })
+}
+
+// findLine parses the first line of text that match accepts.
+func findLine(text string, match func(*LineFields) bool) (*Line, error) {
+	var found string
+	ok := false
+	for raw := range lines(text) {
+		f, valid := SplitLine(raw)
+		if !valid {
+			return nil, ErrBadNodesReply
+		}
+		if !ok && match(&f) {
+			found, ok = raw, true
+		}
+	}
+	if !ok {
+		return nil, nil
+	}
+	return ParseLine(found)
+}
+
+// lines yields the newline-terminated lines of a reply, without their
+// newlines.
+func lines(text string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for {
+			i := strings.IndexByte(text, '\n')
+			if i < 0 || !yield(text[:i]) {
+				return
+			}
+			text = text[i+1:]
+		}
+	}
+}
+
+// LineFields are the fields of one CLUSTER NODES line, as parts of the
+// line (nothing is copied: keeping one keeps the whole reply).
+type LineFields struct {
+	ID, Addr, Flags                            string
+	MasterID                                   string // "" when the field is "-"
+	PingSent, PongRecv, ConfigEpoch, LinkState string
+	// SlotPart is the rest of the line: slot tokens and open slots.
+	SlotPart string
+}
+
+// SplitLine splits one line (without its newline) into its fields. ok is
+// false for a line redis-cli refuses: fewer than three fields, or an
+// address without a port.
+func SplitLine(raw string) (f LineFields, ok bool) {
 	// Up to 8 space-separated leading fields; the rest is the slot part.
-	fields := make([]string, 0, 8)
-	rest := raw
-	for len(fields) < 8 {
+	var fields [8]string
+	n, rest := 0, raw
+	for n < 8 {
 		i := strings.IndexByte(rest, ' ')
 		if i < 0 {
 			break
 		}
-		fields = append(fields, rest[:i])
-		rest = rest[i+1:]
+		fields[n], rest = rest[:i], rest[i+1:]
+		n++
 	}
-	if len(fields) < 3 {
-		return nil, ErrBadNodesReply
+	if n < 3 { // as redis-cli, which takes only fields followed by a space
+		return f, false
 	}
-	slotPart := ""
-	if len(fields) == 8 {
-		slotPart = rest
-	} else {
+	if n < 8 {
 		// The last field had no trailing space.
-		fields = append(fields, rest)
+		fields[n], rest = rest, ""
 	}
-	for len(fields) < 8 {
-		fields = append(fields, "")
+	if _, _, _, _, ok := SplitNodeAddr(fields[1]); !ok {
+		return f, false
 	}
-	l := &Line{ID: fields[0], Addr: fields[1]}
-	host, port, bus, hostname, ok := SplitNodeAddr(fields[1])
+	f = LineFields{ID: fields[0], Addr: fields[1], Flags: fields[2], MasterID: fields[3],
+		PingSent: fields[4], PongRecv: fields[5], ConfigEpoch: fields[6], LinkState: fields[7], SlotPart: rest}
+	if f.MasterID == "-" {
+		f.MasterID = ""
+	}
+	return f, true
+}
+
+// HasFlag reports whether the flags field lists flag.
+func (f *LineFields) HasFlag(flag string) bool {
+	for x := range strings.SplitSeq(f.Flags, ",") {
+		if x == flag {
+			return true
+		}
+	}
+	return false
+}
+
+// SlotTokens appends the plain slot tokens ("0-5460", "5461"), in reply
+// order, to dst: the slot part without the open slots ("[...]").
+func (f *LineFields) SlotTokens(dst []string) []string {
+	for tok := range strings.SplitSeq(f.SlotPart, " ") {
+		if tok != "" && tok[0] != '[' {
+			dst = append(dst, tok)
+		}
+	}
+	return dst
+}
+
+// HasSlots reports whether the line lists a slot the node owns.
+func (f *LineFields) HasSlots() bool {
+	for tok := range strings.SplitSeq(f.SlotPart, " ") {
+		if tok != "" && tok[0] != '[' {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseLine parses one line (without its newline) of a CLUSTER NODES reply.
+func ParseLine(raw string) (*Line, error) {
+	f, ok := SplitLine(raw)
 	if !ok {
 		return nil, ErrBadNodesReply
 	}
-	l.Host, l.Port, l.BusPort, l.Hostname = host, port, bus, hostname
-	if fields[2] != "" {
-		l.Flags = strings.Split(fields[2], ",")
+	l := &Line{ID: f.ID, Addr: f.Addr, MasterID: f.MasterID}
+	l.Host, l.Port, l.BusPort, l.Hostname, _ = SplitNodeAddr(f.Addr)
+	if f.Flags != "" {
+		l.Flags = strings.Split(f.Flags, ",")
 	}
-	if fields[3] != "-" {
-		l.MasterID = fields[3]
-	}
-	l.PingSent = atoll(fields[4])
-	l.PongRecv = atoll(fields[5])
-	l.ConfigEpoch = atoll(fields[6])
-	l.LinkState = fields[7]
-	for _, tok := range strings.Split(slotPart, " ") {
+	l.PingSent = atoll(f.PingSent)
+	l.PongRecv = atoll(f.PongRecv)
+	l.ConfigEpoch = atoll(f.ConfigEpoch)
+	l.LinkState = f.LinkState
+	for tok := range strings.SplitSeq(f.SlotPart, " ") {
 		if tok == "" {
 			continue
 		}

@@ -273,3 +273,50 @@ func FuzzParseNodes(f *testing.F) {
 		}
 	})
 }
+
+func TestOwnLine(t *testing.T) {
+	// The myself line comes third; the others are only checked.
+	reply := strings.Join([]string{
+		id2 + " 127.0.0.1:37002@47002 master - 0 1795553470567 2 connected 5461-10922",
+		id4 + " 127.0.0.1:37004@47004 slave " + id1 + " 0 1795553469000 1 connected",
+		id1 + " 127.0.0.1:37001@47001 myself,master - 0 1795553468000 1 connected 0-5460 [100->-" + id2 + "]",
+		"",
+	}, "\n")
+	own, err := OwnLine(reply)
+	if err != nil || own == nil {
+		t.Fatalf("OwnLine: %v, %v", own, err)
+	}
+	all, _ := ParseNodes(reply)
+	if !slices.Equal(own.Flags, all[2].Flags) || own.ID != id1 || own.Slots != all[2].Slots || len(own.Migrating) != 1 {
+		t.Errorf("own line %+v, ParseNodes' %+v", own, all[2])
+	}
+	if own, err := OwnLine(strings.Replace(reply, "myself,", "", 1)); own != nil || err != nil {
+		t.Errorf("without a myself line: %v, %v", own, err)
+	}
+	// A line ParseNodes refuses makes the reply invalid, before or after myself.
+	for _, bad := range []string{reply + "x y\n", "x y\n" + reply, reply + id3 + " nohost master \n"} {
+		if _, err := OwnLine(bad); !errors.Is(err, ErrBadNodesReply) {
+			t.Errorf("OwnLine(%q) = %v, want ErrBadNodesReply", bad, err)
+		}
+		if _, err := ParseNodes(bad); !errors.Is(err, ErrBadNodesReply) {
+			t.Errorf("ParseNodes(%q) = %v, want ErrBadNodesReply", bad, err)
+		}
+	}
+}
+
+func TestSplitLine(t *testing.T) {
+	f, ok := SplitLine(id1 + " 127.0.0.1:37001@47001 myself,master - 0 1795553468000 7 connected 0-5460 [100->-" + id2 + "] 5462")
+	if !ok || f.ID != id1 || f.MasterID != "" || f.ConfigEpoch != "7" || !f.HasFlag("myself") || f.HasFlag("slave") || !f.HasSlots() {
+		t.Errorf("fields %+v", f)
+	}
+	if got := f.SlotTokens(nil); !slices.Equal(got, []string{"0-5460", "5462"}) {
+		t.Errorf("slot tokens %q", got)
+	}
+	f, ok = SplitLine(id4 + " 127.0.0.1:37004@47004 slave " + id1 + " 0 1795553469000 1 connected")
+	if !ok || f.MasterID != id1 || f.LinkState != "connected" || f.HasSlots() || f.SlotTokens(nil) != nil {
+		t.Errorf("replica fields %+v", f)
+	}
+	if testing.AllocsPerRun(100, func() { SplitLine(id4 + " 127.0.0.1:37004@47004 slave " + id1 + " 0 1795553469000 1 connected") }) != 0 {
+		t.Error("SplitLine allocates")
+	}
+}

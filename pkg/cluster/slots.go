@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -104,4 +105,44 @@ func SlotsOf(slots ...int) SlotSet {
 		s.Add(x)
 	}
 	return s
+}
+
+// ParseSlotRanges reads a list of slots and inclusive ranges separated by
+// commas, "100-200,5000", into a set. Overlapping pieces are allowed; an
+// empty piece, a piece that is not a number or a range, a range whose start
+// is after its end and a slot outside 0..16383 are errors.
+func ParseSlotRanges(text string) (SlotSet, error) {
+	var set SlotSet
+	for _, piece := range strings.Split(text, ",") {
+		from, to, isRange := strings.Cut(piece, "-")
+		if !isRange {
+			to = from
+		}
+		start, err1 := parseSlot(from)
+		end, err2 := parseSlot(to)
+		switch {
+		case piece == "":
+			return set, fmt.Errorf("empty slot range in %q", text)
+		case err1 != nil:
+			return set, err1
+		case err2 != nil:
+			return set, err2
+		case start > end:
+			return set, fmt.Errorf("slot range %q starts after it ends", piece)
+		}
+		set.AddRange(start, end)
+	}
+	return set, nil
+}
+
+// parseSlot reads one slot number, 0 to 16383, in plain decimal.
+func parseSlot(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || s[0] == '+' || s[0] == '-' {
+		return 0, fmt.Errorf("%q is not a slot number", s)
+	}
+	if n < 0 || n >= NumSlots {
+		return 0, fmt.Errorf("slot %d is out of range (0 to %d)", n, NumSlots-1)
+	}
+	return n, nil
 }

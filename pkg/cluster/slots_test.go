@@ -85,3 +85,43 @@ func TestSlotSetOps(t *testing.T) {
 		t.Fatal("empty set has members")
 	}
 }
+
+func TestParseSlotRanges(t *testing.T) {
+	good := []struct {
+		text string
+		want string
+	}{
+		{"100-200,5000", "[100-200],[5000]"},
+		{"0", "[0]"},
+		{"16383", "[16383]"},
+		{"0-16383", "[0-16383]"},
+		{"7-7", "[7]"},
+		{"10-20,15-30,5", "[5],[10-30]"},
+	}
+	for _, tt := range good {
+		set, err := ParseSlotRanges(tt.text)
+		if err != nil || set.String() != tt.want {
+			t.Errorf("ParseSlotRanges(%q) = %s, %v; want %s", tt.text, set.String(), err, tt.want)
+		}
+	}
+	bad := map[string]string{
+		"":            `empty slot range in ""`,
+		"1,,2":        `empty slot range in "1,,2"`,
+		"1,":          `empty slot range in "1,"`,
+		"abc":         `"abc" is not a slot number`,
+		"1-":          `"" is not a slot number`,
+		"-5":          `"" is not a slot number`,
+		"+5":          `"+5" is not a slot number`,
+		"1-2-3":       `"2-3" is not a slot number`,
+		"16384":       "slot 16384 is out of range (0 to 16383)",
+		"100-99999":   "slot 99999 is out of range (0 to 16383)",
+		"200-100":     `slot range "200-100" starts after it ends`,
+		" 5":          `" 5" is not a slot number`,
+		"99999999999": `slot 99999999999 is out of range (0 to 16383)`,
+	}
+	for text, want := range bad {
+		if _, err := ParseSlotRanges(text); err == nil || err.Error() != want {
+			t.Errorf("ParseSlotRanges(%q): error %v, want %q", text, err, want)
+		}
+	}
+}

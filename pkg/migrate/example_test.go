@@ -3,7 +3,6 @@ package migrate_test
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/rcluster/rcluster/internal/redistest"
 	"github.com/rcluster/rcluster/pkg/cluster"
@@ -16,21 +15,8 @@ import (
 // cluster of them with 20000 keys, and returns their addresses and a stop
 // function. (A real program connects to its own cluster instead.)
 func exampleCluster() (addrs [][2]any, stop func()) {
-	dir, err := os.MkdirTemp("", "rcluster-example")
+	servers, stop, err := redistest.ExampleCluster(3, 20000)
 	must(err)
-	servers, err := redistest.StartProcs(redistest.Options{Count: 3}, dir)
-	must(err)
-	stop = func() {
-		for _, s := range servers {
-			s.Stop()
-		}
-		_ = os.RemoveAll(dir)
-	}
-	if err := redistest.CreateCluster(servers, 0); err != nil {
-		stop()
-		panic(err)
-	}
-	must(redistest.LoadKeysErr(servers, 20000, "key:"))
 	for _, s := range servers {
 		addrs = append(addrs, [2]any{s.Host, s.Port})
 	}

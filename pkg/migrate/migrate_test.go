@@ -22,12 +22,39 @@ type fakeNode struct {
 	peers map[string]*fakeNode // by "host:port", for MIGRATE
 	// failSetSlot makes SETSLOT ... NODE fail with this text.
 	failSetSlot string
-	busy        map[string]bool // keys that already exist on this node as a target
+	// noReplicas makes that many SETSLOT ... NODE fail with NOREPLICAS
+	// first, as a Valkey master whose replica lags.
+	noReplicas int
+	busy       map[string]bool // keys that already exist on this node as a target
+	noDebug    bool            // DEBUG is disabled (enable-debug-command no)
+	pipelines  int             // round trips of pipelines
+	journal    *journal        // if set, shared with other nodes: the order across nodes
+}
+
+// journal records the commands of several nodes in the order they ran.
+type journal struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// index is the position of line in the journal, -1 if absent.
+func (j *journal) index(line string) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i, l := range j.lines {
+		if l == line {
+			return i
+		}
+	}
+	return -1
 }
 
 func replyErr(msg string) error { return &node.ReplyError{Msg: msg} }
 
 func (n *fakeNode) Pipeline(ctx context.Context, cmds []node.Cmd) []node.Result {
+	n.mu.Lock()
+	n.pipelines++
+	n.mu.Unlock()
 	return node.DoEach(ctx, n.Do, cmds)
 }
 
@@ -45,6 +72,11 @@ func (n *fakeNode) Do(_ context.Context, args ...any) (any, error) {
 		words[i] = fmt.Sprint(a)
 	}
 	n.log = append(n.log, strings.Join(words, " "))
+	if n.journal != nil {
+		n.journal.mu.Lock()
+		n.journal.lines = append(n.journal.lines, n.name+": "+strings.Join(words, " "))
+		n.journal.mu.Unlock()
+	}
 	switch {
 	case words[0] == "CLUSTER" && words[1] == "GETKEYSINSLOT":
 		var slot, count int
@@ -72,17 +104,29 @@ func (n *fakeNode) Do(_ context.Context, args ...any) (any, error) {
 			}
 		}
 		for _, k := range moved {
-			for s, ks := range n.keys {
-				for j, x := range ks {
-					if x == k {
-						n.keys[s] = append(ks[:j:j], ks[j+1:]...)
-					}
-				}
-			}
+			n.remove(k)
 		}
 		return "OK", nil
 	case words[0] == "CLUSTER" && words[1] == "SETSLOT" && words[3] == "node" && n.failSetSlot != "":
 		return nil, replyErr(n.failSetSlot)
+	case words[0] == "CLUSTER" && words[1] == "SETSLOT" && words[3] == "node" && n.noReplicas > 0:
+		n.noReplicas--
+		return nil, replyErr("NOREPLICAS Not enough good replicas to write.")
+	case words[0] == "ASKING":
+		return "OK", nil
+	case words[0] == "EXISTS":
+		if n.has(words[1]) {
+			return int64(1), nil
+		}
+		return int64(0), nil
+	case words[0] == "DEL":
+		n.remove(words[1])
+		delete(n.busy, words[1])
+		return int64(1), nil
+	case words[0] == "DUMP":
+		return "payload of " + words[1], nil
+	case words[0] == "DEBUG" && n.noDebug:
+		return nil, replyErr("ERR DEBUG command not allowed.")
 	case words[0] == "DEBUG":
 		out := make([]any, len(words)-2)
 		for i := range out {
@@ -91,6 +135,30 @@ func (n *fakeNode) Do(_ context.Context, args ...any) (any, error) {
 		return out, nil
 	}
 	return "OK", nil
+}
+
+func (n *fakeNode) has(k string) bool {
+	if n.busy[k] {
+		return true
+	}
+	for _, ks := range n.keys {
+		for _, x := range ks {
+			if x == k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (n *fakeNode) remove(k string) {
+	for s, ks := range n.keys {
+		for j, x := range ks {
+			if x == k {
+				n.keys[s] = append(ks[:j:j], ks[j+1:]...)
+			}
+		}
+	}
 }
 
 func (n *fakeNode) commands(prefix string) []string {
@@ -114,6 +182,13 @@ type countObs struct {
 	NopObserver
 	moved                   int
 	busy, replacing, differ int
+	kept                    []string // "kept-addr:dropped-addr:key"
+}
+
+func (o *countObs) KeptCopies(kept, dropped *Node, keys []string) {
+	for _, k := range keys {
+		o.kept = append(o.kept, kept.Addr()+">"+dropped.Addr()+":"+k)
+	}
 }
 
 func (o *countObs) KeysMoved(_, n int)                  { o.moved += n }
@@ -191,56 +266,210 @@ func TestBusyKey(t *testing.T) {
 	}
 }
 
+// TestKeep: a key on both nodes keeps the copy Options.Keep names, and
+// the observer hears which; Replace does not change that.
+func TestKeep(t *testing.T) {
+	for _, tc := range []struct {
+		keep      Keep
+		wantKept  string
+		wantOnSrc bool // y still on the source afterwards
+	}{
+		{KeepSource, "a:1>b:2:y", false},
+		{KeepTarget, "b:2>a:1:y", false},
+	} {
+		a, b, src, dst := pair()
+		a.keys[1] = []string{"x", "y"}
+		b.busy["y"] = true
+		obs := &countObs{}
+		m := &Mover{Opts: Options{Pipeline: 10, Keep: tc.keep, Replace: true}, Obs: obs}
+		if err := m.MigrateKeys(context.Background(), src, dst, 1); err != nil {
+			t.Fatalf("keep %d: %v", tc.keep, err)
+		}
+		if fmt.Sprint(obs.kept) != "["+tc.wantKept+"]" {
+			t.Errorf("keep %d: kept %q, want %q", tc.keep, obs.kept, tc.wantKept)
+		}
+		if a.has("y") != tc.wantOnSrc || len(a.keys[1]) != 0 {
+			t.Errorf("keep %d: source still has %q", tc.keep, a.keys[1])
+		}
+		replaced := strings.Contains(fmt.Sprint(a.commands("MIGRATE")), "REPLACE")
+		if replaced != (tc.keep == KeepSource) {
+			t.Errorf("keep %d: MIGRATE REPLACE sent: %v; log %q", tc.keep, replaced, a.log)
+		}
+		if len(a.commands("DEBUG")) > 0 {
+			t.Errorf("keep %d: values compared although the winner is known", tc.keep)
+		}
+	}
+}
+
+// TestCompareWithDumpWhenDebugIsOff: with DEBUG disabled, as in a default
+// Redis 7, values are compared with DUMP instead of failing.
+func TestCompareWithDumpWhenDebugIsOff(t *testing.T) {
+	a, b, src, dst := pair()
+	a.noDebug, b.noDebug = true, true
+	a.keys[1] = []string{"y"}
+	b.busy["y"] = true
+	obs := &countObs{}
+	m := &Mover{Opts: Options{Pipeline: 10}, Obs: obs}
+	if err := m.MigrateKeys(context.Background(), src, dst, 1); err != nil {
+		t.Fatalf("equal values (same DUMP) not replaced: %v; log %q", err, a.log)
+	}
+	if len(a.commands("DUMP")) != 1 || len(b.commands("DUMP")) != 1 || obs.replacing != 1 {
+		t.Fatalf("DUMP not compared: a %q b %q", a.log, b.log)
+	}
+}
+
+// TestNoEmptyFetchAfterShortOne: in a move (the source MIGRATING), a
+// fetch that returned fewer keys than asked for is the last one; a cold
+// move (fix) asks until the slot is empty, as redis-cli does.
+func TestNoEmptyFetchAfterShortOne(t *testing.T) {
+	for _, cold := range []bool{false, true} {
+		a, _, src, dst := pair()
+		a.keys[5] = []string{"k1", "k2", "k3"}
+		m := &Mover{Opts: Options{Pipeline: 10}}
+		if _, err := m.MoveSlots(context.Background(), src, dst, []int{5}, nil, MoveOptions{Cold: cold}, SlotHooks{}); err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if cold {
+			want = 2
+		}
+		if got := len(a.commands("CLUSTER GETKEYSINSLOT")); got != want {
+			t.Errorf("cold %v: %d GETKEYSINSLOT for 3 keys, want %d", cold, got, want)
+		}
+	}
+}
+
 func TestMoveSlotsProtocolOrder(t *testing.T) {
 	a, b, src, dst := pair()
 	c := &fakeNode{name: "c", keys: map[int][]string{}}
 	other := &Node{ID: "idc", Host: "c", Port: 3, Conn: c}
 	a.keys[5] = []string{"k"}
-	m := &Mover{Opts: Options{Pipeline: 10}}
-	n, err := m.MoveSlots(context.Background(), src, dst, []int{5, 6}, []*Node{src, dst, other}, MoveOptions{}, SlotHooks{})
-	if err != nil || n != 2 {
+	j := &journal{}
+	a.journal, b.journal, c.journal = j, j, j
+	m := &Mover{Opts: Options{Pipeline: 10, Window: 1}}
+	n, err := m.MoveSlots(context.Background(), src, dst, []int{5, 6, 7}, []*Node{src, dst, other}, MoveOptions{}, SlotHooks{})
+	if err != nil || n != 3 {
 		t.Fatalf("moved %d, err %v", n, err)
 	}
-	wantB := []string{"CLUSTER SETSLOT 5 importing ida", "CLUSTER SETSLOT 6 importing ida", "CLUSTER SETSLOT 5 node idb", "CLUSTER SETSLOT 6 node idb"}
+	// A window of one slot: one slot after the other; closing one and
+	// opening the next share a round trip on each node.
+	wantB := []string{"CLUSTER SETSLOT 5 importing ida", "CLUSTER SETSLOT 5 node idb", "CLUSTER SETSLOT 6 importing ida",
+		"CLUSTER SETSLOT 6 node idb", "CLUSTER SETSLOT 7 importing ida", "CLUSTER SETSLOT 7 node idb"}
 	if got := b.commands("CLUSTER SETSLOT"); fmt.Sprint(got) != fmt.Sprint(wantB) {
 		t.Fatalf("target got %q", got)
 	}
-	if got := c.commands("CLUSTER SETSLOT"); len(got) != 2 || got[0] != "CLUSTER SETSLOT 5 node idb" {
+	// The source closes a slot a window late, after the other masters.
+	wantA := []string{"CLUSTER SETSLOT 5 migrating idb", "CLUSTER SETSLOT 6 migrating idb", "CLUSTER SETSLOT 5 node idb",
+		"CLUSTER SETSLOT 7 migrating idb", "CLUSTER SETSLOT 6 node idb", "CLUSTER SETSLOT 7 node idb"}
+	if got := a.commands("CLUSTER SETSLOT"); fmt.Sprint(got) != fmt.Sprint(wantA) {
+		t.Fatalf("source got %q", got)
+	}
+	if got := c.commands("CLUSTER SETSLOT"); fmt.Sprint(got) != fmt.Sprint([]string{"CLUSTER SETSLOT 5 node idb", "CLUSTER SETSLOT 6 node idb", "CLUSTER SETSLOT 7 node idb"}) {
 		t.Fatalf("other master got %q", got)
+	}
+	// Each slot's new owner is learnt by the target, then by the other
+	// masters, then by the source (redis/redis#7116, #12564).
+	for s := 5; s <= 7; s++ {
+		setslot := fmt.Sprintf("CLUSTER SETSLOT %d node idb", s)
+		if bi, ci, ai := j.index("b: "+setslot), j.index("c: "+setslot), j.index("a: "+setslot); !(bi < ci && ci < ai) {
+			t.Errorf("slot %d: target, other master, source learnt the owner at %d, %d, %d", s, bi, ci, ai)
+		}
 	}
 	// A master that turned into a replica is not an error anywhere.
 	a2, _, src2, dst2 := pair()
 	_ = a2
-	c.failSetSlot = "ERR Please use SETSLOT only with masters."
-	a2.failSetSlot = c.failSetSlot
-	if _, err := m.MoveSlots(context.Background(), src2, dst2, []int{9}, []*Node{other}, MoveOptions{}, SlotHooks{}); err != nil {
-		t.Fatalf("replica's SETSLOT error not tolerated: %v", err)
+	// Valkey 8 may also unblock a waiting SETSLOT on the role change, or
+	// fail it when the replicas left.
+	for slot, refusal := range []string{"ERR Please use SETSLOT only with masters.", "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+		"NOREPLICAS Not enough good replicas to write."} {
+		c.failSetSlot = refusal
+		a2.failSetSlot = refusal
+		if _, err := m.MoveSlots(context.Background(), src2, dst2, []int{20 + slot}, []*Node{other}, MoveOptions{}, SlotHooks{}); err != nil {
+			t.Fatalf("replica's SETSLOT error %q not tolerated: %v", refusal, err)
+		}
 	}
 	c.failSetSlot = "ERR something else"
-	if _, err := m.MoveSlots(context.Background(), src2, dst2, []int{10}, []*Node{other}, MoveOptions{}, SlotHooks{}); err == nil {
+	n, err = m.MoveSlots(context.Background(), src2, dst2, []int{10}, []*Node{other}, MoveOptions{}, SlotHooks{})
+	if err == nil {
 		t.Fatal("another SETSLOT error was ignored")
+	}
+	// Source and target switched before the other master refused: the
+	// slot did move.
+	if n != 1 {
+		t.Fatalf("moved %d slots when only telling another master failed, want 1", n)
 	}
 }
 
-func TestStopClosesUnmovedSlots(t *testing.T) {
+// TestStopOpensNoOtherSlot: after Stop, the slot moved is closed and no
+// other slot is opened.
+func TestStopOpensNoOtherSlot(t *testing.T) {
 	a, b, src, dst := pair()
 	calls := 0
 	stop := func() bool { calls++; return calls >= 2 } // stop after the second slot
-	m := &Mover{Opts: Options{Pipeline: 10}}
+	m := &Mover{Opts: Options{Pipeline: 10, Window: 1}}
 	n, err := m.MoveSlots(context.Background(), src, dst, []int{1, 2, 3, 4}, nil, MoveOptions{}, SlotHooks{Stop: stop})
 	if err != ErrStopped || n != 2 {
 		t.Fatalf("moved %d, err %v; want 2, ErrStopped", n, err)
 	}
 	for _, f := range []*fakeNode{a, b} {
 		log := strings.Join(f.commands("CLUSTER SETSLOT"), "\n")
-		for _, want := range []string{"SETSLOT 3 STABLE", "SETSLOT 4 STABLE", "SETSLOT 1 node idb", "SETSLOT 2 node idb"} {
+		for _, want := range []string{"SETSLOT 1 node idb", "SETSLOT 2 node idb"} {
 			if !strings.Contains(log, want) {
 				t.Errorf("%s: missing %q in\n%s", f.name, want, log)
 			}
 		}
-		if strings.Contains(log, "SETSLOT 3 node") {
-			t.Errorf("%s: unmoved slot given away:\n%s", f.name, log)
+		if strings.Contains(log, "SETSLOT 3") || strings.Contains(log, "SETSLOT 4") {
+			t.Errorf("%s: a slot after the stop was touched:\n%s", f.name, log)
 		}
+	}
+}
+
+// TestWindowSharesRoundTrips: the slots of a window are opened, closed
+// and migrated together, a round trip per node for each step; the next
+// window opens with the close of the one before, the key names of its
+// slots fetched in the same round trip.
+func TestWindowSharesRoundTrips(t *testing.T) {
+	a, b, src, dst := pair()
+	for s := 1; s <= 5; s++ {
+		a.keys[s] = []string{fmt.Sprintf("k%d", s)}
+	}
+	var started []int
+	var open [][]int
+	m := &Mover{Opts: Options{Window: 2}}
+	hooks := SlotHooks{Start: func(s int) { started = append(started, s) }, Open: func(s []int) { open = append(open, s) }}
+	n, err := m.MoveSlots(context.Background(), src, dst, []int{1, 2, 3, 4, 5}, nil, MoveOptions{}, hooks)
+	if err != nil || n != 5 {
+		t.Fatalf("moved %d, err %v", n, err)
+	}
+	if fmt.Sprint(started) != "[1 2 3 4 5]" {
+		t.Errorf("slots started %v, want in order", started)
+	}
+	if fmt.Sprint(open) != "[[1 2] [1 2 3 4] [1 2 3 4 5] [3 4 5] [5] []]" {
+		t.Errorf("open slots told %v", open)
+	}
+	// Round trips: 3 windows. Target: the first open, then a close (and
+	// the next open) per window. Source: the same, a window late, with the
+	// key names fetched, and the last close; a size pipeline and a MIGRATE
+	// pipeline per window.
+	if got := b.pipelines; got != 1+3 {
+		t.Errorf("target: %d round trips, want 4", got)
+	}
+	if got := a.pipelines; got != 1+3+1+2*3 {
+		t.Errorf("source: %d round trips, want 11", got)
+	}
+	for s := 1; s <= 5; s++ {
+		if len(a.keys[s]) != 0 {
+			t.Errorf("slot %d: keys not moved: %v", s, a.keys[s])
+		}
+	}
+	// Stopped after the first window: its slots are closed, no other opened.
+	_, b, src, dst = pair()
+	hooks = SlotHooks{Stop: func() bool { return true }}
+	if n, err := m.MoveSlots(context.Background(), src, dst, []int{1, 2, 3, 4, 5}, nil, MoveOptions{}, hooks); err != ErrStopped || n != 2 {
+		t.Fatalf("stopped: moved %d, err %v; want 2, ErrStopped", n, err)
+	}
+	if log := strings.Join(b.commands("CLUSTER SETSLOT"), "\n"); strings.Contains(log, "SETSLOT 3") {
+		t.Errorf("a slot after the stop was opened:\n%s", log)
 	}
 }
 
@@ -279,5 +508,19 @@ func TestRetryTransientStopsOnOtherErrors(t *testing.T) {
 	err = retryTransient(context.Background(), func() error { calls++; return replyErr("TRYAGAIN x") })
 	if calls != transientTries || err == nil {
 		t.Fatalf("calls %d, err %v: want %d tries and the last error", calls, err, transientTries)
+	}
+}
+
+// A SETSLOT NODE refused with NOREPLICAS (a Valkey master whose replica
+// lags) is sent again until the master takes it.
+func TestSetSlotWaitsForLaggingReplicas(t *testing.T) {
+	_, b, src, dst := pair()
+	b.noReplicas = 2
+	m := &Mover{Opts: Options{Pipeline: 10, Window: 1}}
+	if n, err := m.MoveSlots(context.Background(), src, dst, []int{7, 8}, nil, MoveOptions{}, SlotHooks{}); err != nil || n != 2 {
+		t.Fatalf("moved %d, err %v", n, err)
+	}
+	if got := b.commands("CLUSTER SETSLOT 7 node"); len(got) != 3 {
+		t.Errorf("SETSLOT 7 NODE sent %d times to the target, want 3 (two NOREPLICAS, then OK): %q", len(got), got)
 	}
 }

@@ -112,6 +112,12 @@ func NewDialer(o Options) Dialer {
 			ContextTimeoutEnabled: true,
 			PoolSize:              o.PoolSize,
 			MinIdleConns:          0,
+			// Small buffers, and pipelines on the same connections as the
+			// other commands (go-redis would open more, with 128 KiB
+			// buffers each): a large cluster is one connection per node.
+			ReadBufferSize:   8 << 10,
+			WriteBufferSize:  8 << 10,
+			PipelinePoolSize: -1,
 			Dialer: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return DialConn(ctx, o, host, port)
 			},

@@ -63,10 +63,7 @@ var ErrReshardTable = errors.New("plan: reshard table != number of slots")
 // slots_count used for the reshard quota stays at its initial value, as in
 // redis-cli.
 func Rebalance(nodes []RebalanceNode, threshold float64) (*RebalancePlan, error) {
-	var total float32
-	for _, n := range nodes {
-		total = float32(total + n.Weight)
-	}
+	total := totalWeight(nodes)
 	if total == 0 || math.IsNaN(float64(total)) {
 		return nil, ErrZeroWeight
 	}

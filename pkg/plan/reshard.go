@@ -103,3 +103,31 @@ func cInt(d float64) int {
 	}
 	return int(d)
 }
+
+// ExactMoves plans moving exactly the slots want (ascending) to target:
+// one move per source that owns some of them, in the order of the sources,
+// each with its slots ascending. It also returns the wanted slots that no
+// source owns.
+func ExactMoves(sources []ReshardSource, want []int, target string) (moves []Move, unowned []int) {
+	owner := map[int]int{}
+	for i, s := range sources {
+		for _, slot := range s.Slots {
+			owner[slot] = i
+		}
+	}
+	bySource := make([][]int, len(sources))
+	for _, slot := range want {
+		i, ok := owner[slot]
+		if !ok {
+			unowned = append(unowned, slot)
+			continue
+		}
+		bySource[i] = append(bySource[i], slot)
+	}
+	for i, slots := range bySource {
+		if len(slots) > 0 {
+			moves = append(moves, Move{Source: sources[i].ID, Target: target, Slots: slots})
+		}
+	}
+	return moves, unowned
+}

@@ -122,3 +122,15 @@ func TestReshardQuota(t *testing.T) {
 		}
 	}
 }
+
+func TestExactMoves(t *testing.T) {
+	sources := sourcesFromCounts(5, 5, 5) // n0: 0-4, n1: 5-9, n2: 10-14
+	moves, unowned := ExactMoves(sources, []int{1, 2, 11, 14, 20, 21}, "t")
+	want := []Move{{Source: "n0", Target: "t", Slots: []int{1, 2}}, {Source: "n2", Target: "t", Slots: []int{11, 14}}}
+	if !reflect.DeepEqual(moves, want) || !reflect.DeepEqual(unowned, []int{20, 21}) {
+		t.Errorf("ExactMoves = %v, unowned %v; want %v, unowned [20 21]", moves, unowned, want)
+	}
+	if moves, unowned := ExactMoves(sources, nil, "t"); moves != nil || unowned != nil {
+		t.Errorf("ExactMoves of nothing = %v, %v", moves, unowned)
+	}
+}

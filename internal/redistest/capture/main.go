@@ -2,7 +2,9 @@
 // the real `redis-cli --cluster check|info` on them and writes, per
 // scenario, testdata/golden/<scenario>.json: the replies of every node (INFO,
 // CLUSTER NODES, DBSIZE, keys per slot) together with redis-cli's stdout,
-// stderr and exit status under TERM=dumb and TERM=xterm-256color.
+// stderr and exit status under TERM=dumb and TERM=xterm-256color. With
+// -build valkey-8.0.1 (or redis-7.2.3) the servers and the CLI are that
+// build's, from the shared servers directory (redistest.ServersDir).
 //
 // The node replies are captured immediately before and after the redis-cli
 // runs; the capture is retried when they differ (ignoring only the
@@ -12,6 +14,7 @@
 // Usage (from the repository root):
 //
 //	go run ./internal/redistest/capture -out testdata/golden [-only a,b]
+//	go run ./internal/redistest/capture -build valkey-8.0.1 -out testdata/golden/valkey-8.0.1
 package main
 
 import (
@@ -46,6 +49,9 @@ func marshal(v any) ([]byte, error) {
 }
 
 var terms = []string{"dumb", "xterm-256color"}
+
+// build is the server and CLI the scenarios run on (-build).
+var build = redistest.Redis
 
 // env is a scenario's running cluster.
 type env struct {
@@ -235,10 +241,26 @@ func main() {
 	out := flag.String("out", "testdata/golden", "directory for the fixture files")
 	only := flag.String("only", "", "comma-separated scenario names (default all)")
 	workDir := flag.String("workdir", filepath.Join(os.TempDir(), "rcluster-capture"), "directory for the servers' files (wiped per scenario)")
+	buildName := flag.String("build", "redis", "servers and CLI: redis (in PATH), redis-7.2.3 or valkey-8.0.1 (shared servers directory)")
 	flag.Parse()
-	if err := redistest.Available(); err != nil {
+	for _, b := range []*redistest.Build{redistest.Redis, redistest.Redis72, redistest.Valkey8} {
+		if b.Name == *buildName {
+			build = b
+		}
+	}
+	if build.Name != *buildName {
+		log.Fatalf("unknown build %q", *buildName)
+	}
+	if err := build.Available(); err != nil {
 		log.Fatal(err)
 	}
+	cliPath, _ := build.CLIPath()
+	version, err := exec.Command(cliPath, "--version").Output()
+	if err != nil {
+		log.Fatalf("%s --version: %v", cliPath, err)
+	}
+	cliVersion = strings.TrimSpace(string(version))
+	log.Printf("capturing with %s", cliVersion)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -327,6 +349,7 @@ func captureOnce(sc *scenario, dir string) (fx *redistest.Fixture, err error) {
 		timeout = 2000
 	}
 	servers, err := redistest.StartProcs(redistest.Options{
+		Build: build,
 		Count: sc.count, Hosts: sc.hosts, Password: sc.password,
 		NodeTimeoutMS: timeout, ExtraConfig: sc.extra, Ports: ports,
 	}, dir)
@@ -385,7 +408,7 @@ func captureOnce(sc *scenario, dir string) (fx *redistest.Fixture, err error) {
 			log.Printf("   try %d: the nodes changed during the runs: %s", try, d)
 			continue
 		}
-		fx := &redistest.Fixture{Scenario: sc.name, Description: sc.desc, Nodes: before, Runs: runs}
+		fx := &redistest.Fixture{Scenario: sc.name, Description: sc.desc, CLI: cliVersion, Nodes: before, Runs: runs}
 		if err := validateTerms(fx); err != nil {
 			log.Printf("   try %d: %v", try, err)
 			continue
@@ -541,14 +564,18 @@ func runCLI(sp runSpec, term string) (*redistest.FixtureRun, error) {
 	args = append(args, sp.args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, redistest.CLIBinary, args...)
+	path, err := build.CLIPath()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=" + term}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
-		return nil, fmt.Errorf("redis-cli %v: %w", args, err)
+		return nil, fmt.Errorf("%s %v: %w", build.CLI, args, err)
 	}
 	return &redistest.FixtureRun{Args: sp.args, Password: sp.password, Term: term, Stdout: stdout.String(), Stderr: stderr.String(), Exit: cmd.ProcessState.ExitCode()}, nil
 }
@@ -594,6 +621,7 @@ func expect(fx *redistest.Fixture, password string, args []string, exit int, sub
 		return fmt.Errorf("%v: exit %d, want %d\n%s%s", args, r.Exit, exit, r.Stdout, r.Stderr)
 	}
 	for _, s := range subs {
+		s = build.CLIWords(s)
 		text := r.Stdout
 		neg := strings.HasPrefix(s, "!")
 		s = strings.TrimPrefix(s, "!")
@@ -606,6 +634,9 @@ func expect(fx *redistest.Fixture, password string, args []string, exit int, sub
 	}
 	return nil
 }
+
+// cliVersion is what the CLI's --version printed.
+var cliVersion string
 
 func check(e *env, extra ...string) []string {
 	return append([]string{"check", e.s(0).Addr()}, extra...)

@@ -95,20 +95,8 @@ func scenarios() []*scenario {
 	b = next()
 	add(&scenario{
 		name: "open-slot-both", base: b, count: 3,
-		desc: "slot 10 MIGRATING on " + a(b) + " to " + a(b+2) + " and IMPORTING on " + a(b+2) + ", 3 keys of slot 10 on each (the last 3 moved with MIGRATE)",
-		build: func(e *env) error {
-			keys := redistest.KeysInSlot(10, 6, "k")
-			if err := e.setKeys(0, keys...); err != nil {
-				return err
-			}
-			if err := e.do(2, "CLUSTER", "SETSLOT", 10, "IMPORTING", e.id(0)); err != nil {
-				return err
-			}
-			if err := e.do(0, "CLUSTER", "SETSLOT", 10, "MIGRATING", e.id(2)); err != nil {
-				return err
-			}
-			return e.migrate(0, 2, keys[3:]...)
-		},
+		desc:  "slot 10 MIGRATING on " + a(b) + " to " + a(b+2) + " and IMPORTING on " + a(b+2) + ", 3 keys of slot 10 on each (the last 3 moved with MIGRATE)",
+		build: openSlot10,
 		validate: func(e *env, fx *redistest.Fixture) error {
 			return expect(fx, "", check(e), 1,
 				"[WARNING] Node "+e.s(0).Addr()+" has slots in migrating state 10.",
@@ -465,7 +453,44 @@ func scenarios() []*scenario {
 			return expect(fx, "", check(e), 0, "slots: (0 slots) master", "| 0 slots |", "[OK] 20 keys in 4 masters.")
 		},
 	})
+
+	// Valkey 8 replicates the slot states to the replicas: their views
+	// show the open slot too.
+	b = next()
+	add(&scenario{
+		name: "open-slot-replicas", base: b, count: 6, replicas: 1,
+		desc: "6 nodes with --cluster-replicas 1; slot 10 MIGRATING on " + a(b) + " to " + a(b+2) + " and IMPORTING on " + a(b+2) +
+			", 3 keys of slot 10 on each (the last 3 moved with MIGRATE), replicas in sync",
+		build: func(e *env) error {
+			if err := openSlot10(e); err != nil {
+				return err
+			}
+			return e.replicasSynced()
+		},
+		validate: func(e *env, fx *redistest.Fixture) error {
+			return expect(fx, "", check(e), 1,
+				"[WARNING] Node "+e.s(0).Addr()+" has slots in migrating state 10.",
+				"[WARNING] The following slots are open: 10.",
+				"1 additional replica(s)")
+		},
+	})
 	return list
+}
+
+// openSlot10 leaves slot 10 MIGRATING on server 0 to server 2 and
+// IMPORTING on server 2, with 3 of its 6 keys moved.
+func openSlot10(e *env) error {
+	keys := redistest.KeysInSlot(10, 6, "k")
+	if err := e.setKeys(0, keys...); err != nil {
+		return err
+	}
+	if err := e.do(2, "CLUSTER", "SETSLOT", 10, "IMPORTING", e.id(0)); err != nil {
+		return err
+	}
+	if err := e.do(0, "CLUSTER", "SETSLOT", 10, "MIGRATING", e.id(2)); err != nil {
+		return err
+	}
+	return e.migrate(0, 2, keys[3:]...)
 }
 
 // open-many: 0 = A (0-5460), 1 = B (5461-10922), 2 = C (10923-16383).
