@@ -6,6 +6,7 @@
 //	go run ./internal/benchtool load   -addr 127.0.0.1:30001 -keys 2000000 -size 100
 //	go run ./internal/benchtool verify -addr 127.0.0.1:30001 -keys 2000000 -size 100
 //	go run ./internal/benchtool proxy  -delay 1ms -listen 127.0.0.2 -target 127.0.0.1 -ports 30001-30006,40001-40006
+//	go run ./internal/benchtool rtt    -addr 127.0.0.2:30001
 package main
 
 import (
@@ -24,9 +25,14 @@ func main() {
 		proxyMain(os.Args[2:])
 		return
 	}
+	if len(os.Args) >= 2 && os.Args[1] == "rtt" {
+		rttMain(os.Args[2:])
+		return
+	}
 	if len(os.Args) < 2 || (os.Args[1] != "load" && os.Args[1] != "verify") {
 		fmt.Fprintln(os.Stderr, "usage: benchtool load|verify -addr HOST:PORT -keys N -size BYTES [-prefix P]")
 		fmt.Fprintln(os.Stderr, "       benchtool proxy -delay D -listen HOST -target HOST -ports FROM-TO[,FROM-TO...]")
+		fmt.Fprintln(os.Stderr, "       benchtool rtt -addr HOST:PORT [-n N]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
