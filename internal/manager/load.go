@@ -8,17 +8,19 @@ import (
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/inspect"
-	"github.com/rcluster/rcluster/pkg/node"
 )
 
-// replyText is the text redis-cli has for a failed command: the error reply,
-// or the I/O error.
-func replyText(err error) string {
-	var re *node.ReplyError
-	if errors.As(err, &re) {
-		return re.Msg
+// replyText is the text redis-cli has for a failed command.
+var replyText = report.ReplyText
+
+// replied prints redis-cli's message for n's error reply, if there was
+// one, and reports whether the command succeeded.
+func (m *Manager) replied(n *Node, err error) bool {
+	if err != nil {
+		m.P.ReplyError(n.Addr(), replyText(err))
+		return false
 	}
-	return err.Error()
+	return true
 }
 
 // Load loads the cluster through the entry node host:port (inspect.Load),
