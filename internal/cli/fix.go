@@ -119,7 +119,7 @@ func (f *factory) fixManager(mo migrationOptions, searchMultipleOwners, withUnre
 // cluster to settle.
 func checkAndRepair(ctx context.Context, m *manager.Manager, dryRun bool, settle time.Duration) error {
 	m.ShowClusterInfo(ctx)
-	ok := false
+	var ok bool
 	if dryRun {
 		ok = m.Check(ctx, false)
 	} else {
