@@ -18,8 +18,8 @@ type fixer struct {
 	m *Manager
 	report.FixText
 	*printObserver
-	// repairing forgets the slot being repaired in the run's InFlight,
-	// moving the move in flight.
+	// repairing and moving remove from the run's InFlight the slot being
+	// repaired and the slots of the move in flight.
 	repairing, moving func()
 }
 

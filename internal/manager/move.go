@@ -62,7 +62,7 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 		},
 		Start: func(slot int) {
 			if !o.quiet {
-				m.P.MovingSlot(slot, src.Addr(), dst.Addr())
+				m.P.MovingSlotLine(slot, src.Addr(), dst.Addr())
 			}
 		},
 		Done: func(slot int) {

@@ -19,9 +19,9 @@ func ReplyText(err error) string {
 	return err.Error()
 }
 
-// MovingSlot starts redis-cli's line of a slot whose keys move; the dots
+// MovingSlotLine starts redis-cli's line of a slot whose keys move; the dots
 // and the newline follow.
-func (p *Printer) MovingSlot(slot int, src, dst string) {
+func (p *Printer) MovingSlotLine(slot int, src, dst string) {
 	p.Plain("Moving slot %d from %s to %s: ", slot, src, dst)
 }
 
@@ -87,7 +87,7 @@ func (f FixText) ClosingSlot(slot int, n *repair.Node) {
 }
 
 func (f FixText) MoveStarted(slot int, src, dst *repair.Node) {
-	f.P.MovingSlot(slot, src.Addr(), dst.Addr())
+	f.P.MovingSlotLine(slot, src.Addr(), dst.Addr())
 }
 
 func (f FixText) FixingCoverage() { f.P.Info(">>> Fixing slots coverage...\n") }

@@ -14,7 +14,8 @@ import (
 // Node is a loaded node and its connection.
 type Node = inspect.Node
 
-// Options of the repairs.
+// Options of the repairs. The zero Options are usable: keys move as the
+// zero migrate.Options move them, and no question is asked.
 type Options struct {
 	// Migrate configures the moves of keys (timeout, pipeline, replace,
 	// credentials); the repairs set its Fix and Keep.
