@@ -33,7 +33,7 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 	m.Keys = map[*Node]int64{}
 	for i, n := range masters {
 		if err := sizes[i].err; err != nil {
-			m.P.ReplyError(n.Addr(), replyText(err))
+			m.P.ReplyError(n.Addr(), report.ReplyText(err))
 			return
 		}
 		replicas := 0
