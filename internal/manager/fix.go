@@ -86,11 +86,15 @@ func (f *fixer) multipleOwners(ctx context.Context, o inspect.MultipleOwners) bo
 
 func (f *fixer) FixingOpenSlot(slot int) {
 	f.FixText.FixingOpenSlot(slot)
-	f.repairing = f.m.InFlight.start(fmt.Sprintf("slot %d (being repaired)", slot))
+	f.startRepair(slot)
 }
 
 func (f *fixer) FixingStrandedKeys(slot int) {
 	f.FixText.FixingStrandedKeys(slot)
+	f.startRepair(slot)
+}
+
+func (f *fixer) startRepair(slot int) {
 	f.repairing = f.m.InFlight.start(fmt.Sprintf("slot %d (being repaired)", slot))
 }
 
