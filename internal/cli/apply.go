@@ -180,7 +180,7 @@ func runApplyFix(ctx context.Context, f *factory, o *applyOptions, pf report.Pla
 	if err := o.migration.validate(f); err != nil {
 		return err
 	}
-	m, err := f.fixManager(o.migration, pf.Fix.SearchMultipleOwners, pf.Fix.FixWithUnreachable, true)
+	m, err := f.fixManager(o.migration, pf.Fix.SearchMultipleOwners, pf.Fix.FixWithUnreachable)
 	if err != nil {
 		return err
 	}

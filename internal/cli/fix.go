@@ -63,7 +63,7 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 		return err
 	}
 	dryRun := o.dryRun || o.planOut != ""
-	m, err := f.fixManager(o.migration, o.searchMultipleOwners, o.withUnreachable, !dryRun)
+	m, err := f.fixManager(o.migration, o.searchMultipleOwners, o.withUnreachable)
 	if err != nil {
 		return err
 	}
@@ -100,11 +100,10 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 }
 
 // fixManager is the manager of fix, and of apply of a fix plan, with its
-// progress bar started; fix makes it repair what the check finds.
-func (f *factory) fixManager(mo migrationOptions, searchMultipleOwners, withUnreachable, fix bool) (*manager.Manager, error) {
+// progress bar started.
+func (f *factory) fixManager(mo migrationOptions, searchMultipleOwners, withUnreachable bool) (*manager.Manager, error) {
 	m, err := f.movingManager(manager.Options{
 		SearchMultipleOwners: searchMultipleOwners,
-		Fix:                  fix,
 		FixWithUnreachable:   withUnreachable,
 		Migrate:              f.migrate(mo),
 	}, mo.progress)
@@ -120,7 +119,13 @@ func (f *factory) fixManager(mo migrationOptions, searchMultipleOwners, withUnre
 // cluster to settle.
 func checkAndRepair(ctx context.Context, m *manager.Manager, dryRun bool, settle time.Duration) error {
 	m.ShowClusterInfo(ctx)
-	if !m.Check(ctx, false) {
+	var ok bool
+	if dryRun {
+		ok = m.Check(ctx, false)
+	} else {
+		ok = m.Fix(ctx)
+	}
+	if !ok {
 		return manager.ErrReported
 	}
 	if !dryRun && len(m.Problems) > 0 { // nothing to wait for when the check found nothing

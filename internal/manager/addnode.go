@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -71,7 +72,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 		return err
 	}
 	if _, err := node.Run(ctx, nn.Client, meet); err != nil {
-		m.P.ReplyError(nn.Addr(), replyText(err))
+		m.P.ReplyError(nn.Addr(), report.ReplyText(err))
 		return ErrReported
 	}
 	deadline := time.Now().Add(o.SettleTimeout)
@@ -86,7 +87,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 		}
 		m.P.Info(">>> Configure node as replica of %s.\n", master.Addr())
 		if err := node.Replicate(ctx, nn.Client, master.ID); err != nil {
-			m.P.ReplyError(nn.Addr(), replyText(err))
+			m.P.ReplyError(nn.Addr(), report.ReplyText(err))
 			return ErrReported
 		}
 		nn.MasterID = master.ID
@@ -104,13 +105,13 @@ func (m *Manager) copyFunctions(ctx context.Context, from, to *Node) error {
 	m.P.Info(">>> Getting functions from cluster\n")
 	dump, err := node.Str(from.Client.Do(ctx, "FUNCTION", "DUMP"))
 	if err != nil {
-		m.P.Info(m.P.Words().NoFunctions, replyText(err))
+		m.P.Info(m.P.Words().NoFunctions, report.ReplyText(err))
 		return nil
 	}
 	m.P.Info(">>> Send FUNCTION LIST to %s to verify there is no functions in it\n", to.Addr())
 	v, err := to.Client.Do(ctx, "FUNCTION", "LIST")
 	if err != nil {
-		m.P.Err(">>> Failed on CLUSTER LIST (error = '%s')\r\n", replyText(err))
+		m.P.Err(">>> Failed on CLUSTER LIST (error = '%s')\r\n", report.ReplyText(err))
 		return ErrReported
 	}
 	if l, _ := v.([]any); len(l) > 0 {
@@ -119,7 +120,7 @@ func (m *Manager) copyFunctions(ctx context.Context, from, to *Node) error {
 	}
 	m.P.Info(">>> Send FUNCTION RESTORE to %s\n", to.Addr())
 	if _, err := to.Client.Do(ctx, "FUNCTION", "RESTORE", dump); err != nil {
-		m.P.Err(">>> Failed loading functions to the new node (error = '%s')\r\n", replyText(err))
+		m.P.Err(">>> Failed loading functions to the new node (error = '%s')\r\n", report.ReplyText(err))
 		return ErrReported
 	}
 	return nil

@@ -186,11 +186,11 @@ func (m *Manager) FixPlanMismatch(ctx context.Context, pf report.PlanFile) strin
 	if msg := m.planNodesMismatch(pf); msg != "" {
 		return msg
 	}
-	printer, problems, errs, fix := m.P, m.Problems, m.Errors, m.Opts.Fix
-	m.P, m.Opts.Fix = m.P.WithOut(io.Discard, io.Discard), false
+	printer, problems, errs := m.P, m.Problems, m.Errors
+	m.P = m.P.WithOut(io.Discard, io.Discard)
 	m.Check(ctx, true)
 	found := m.Problems
-	m.P, m.Problems, m.Errors, m.Opts.Fix = printer, problems, errs, fix
+	m.P, m.Problems, m.Errors = printer, problems, errs
 	return problemsDiff(pf.Fix.Problems, found)
 }
 

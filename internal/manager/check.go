@@ -33,7 +33,7 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 	m.Keys = map[*Node]int64{}
 	for i, n := range masters {
 		if err := sizes[i].err; err != nil {
-			m.P.ReplyError(n.Addr(), replyText(err))
+			m.P.ReplyError(n.Addr(), report.ReplyText(err))
 			return
 		}
 		replicas := 0
@@ -62,8 +62,19 @@ func consistent(texts []string) bool {
 }
 
 // Check runs redis-cli's cluster check (clusterManagerCheckCluster) and
-// returns its result. quiet leaves out the node listing.
+// returns its result. quiet leaves out the node listing. It only reads.
 func (m *Manager) Check(ctx context.Context, quiet bool) bool {
+	return m.check(ctx, quiet, nil)
+}
+
+// Fix runs the check and, between its phases, the repairs of what it
+// finds, as redis-cli's fix does, and returns its result.
+func (m *Manager) Fix(ctx context.Context) bool {
+	return m.check(ctx, false, m.newFixer())
+}
+
+// check is the check, with the repairs of fix (nil: none).
+func (m *Manager) check(ctx context.Context, quiet bool, fix *fixer) bool {
 	if len(m.Nodes) == 0 {
 		return false
 	}
@@ -100,12 +111,12 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 		slots := openSlots.Keys()
 		m.P.Err("[WARNING] The following slots are open: %s.\n", strings.Join(slots, ","))
 		m.openSlotDetails(ctx, open)
-		if m.Opts.Fix {
+		if fix != nil {
 			nums := make([]int, len(slots))
 			for i, s := range slots {
 				nums[i] = cluster.Atoi(s)
 			}
-			result = m.fixEach(ctx, nums, m.FixOpenSlot)
+			result = fix.openSlots(ctx, nums)
 			if m.Aborted {
 				return false
 			}
@@ -117,7 +128,7 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 	uncovered := m.Uncovered()
 	// --search-multiple-owners reports stranded keys its own way, as
 	// redis-cli does.
-	if !m.Opts.SearchMultipleOwners && !m.checkStrandedKeys(ctx, open) {
+	if !m.Opts.SearchMultipleOwners && !m.checkStrandedKeys(ctx, open, fix) {
 		result = false
 		if m.Aborted {
 			return false
@@ -132,8 +143,8 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 		m.Problems = append(m.Problems, report.Problem{Kind: "uncovered_slots",
 			Message: "not all 16384 slots are covered by nodes", Ranges: report.Ranges(&uncovered)})
 		result = false
-		if m.Opts.Fix {
-			if fixed := m.FixSlotsCoverage(ctx, &uncovered); fixed > 0 {
+		if fix != nil {
+			if fix.uncovered(ctx, &uncovered) {
 				result = true
 			}
 			if m.Aborted {
@@ -142,7 +153,7 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 		}
 	}
 
-	if m.Opts.SearchMultipleOwners && !m.checkMultipleOwners(ctx) {
+	if m.Opts.SearchMultipleOwners && !m.checkMultipleOwners(ctx, fix) {
 		result = false
 	}
 	return result
@@ -151,42 +162,17 @@ func (m *Manager) Check(ctx context.Context, quiet bool) bool {
 // checkStrandedKeys prints a line per master holding keys in slots
 // another master owns (inspect.StrandedKeys) only when there are some,
 // repairs them with fix, and reports whether none are left.
-func (m *Manager) checkStrandedKeys(ctx context.Context, open []inspect.OpenSlots) bool {
+func (m *Manager) checkStrandedKeys(ctx context.Context, open []inspect.OpenSlots, fix *fixer) bool {
 	var slots cluster.SlotSet
 	for _, f := range m.StrandedKeys(ctx, open) {
 		slots.Union(&f.Slots)
 		m.onError("[WARNING] Node " + f.Node.Addr() + " has keys in slots it does not own: " + f.Slots.String() + ".")
 		m.problem("stranded_keys", "node "+f.Node.Addr()+" has keys in slots it does not own", f.Node.Addr(), f.Slots.Slots(), nil)
 	}
-	if slots.Count() == 0 || !m.Opts.Fix {
+	if slots.Count() == 0 || fix == nil {
 		return slots.Count() == 0
 	}
-	if m.refuseUnreachable("stranded keys") {
-		return false
-	}
-	return m.fixEach(ctx, slots.Slots(), func(ctx context.Context, s int) bool {
-		m.P.Info(">>> Fixing slot %d: keys on a node that does not own it\n", s)
-		return m.repairSlot(ctx, s)
-	})
-}
-
-// fixEach repairs slots one after the other until one fails. After Ctrl-C
-// (ctx done) the slot in flight is repaired to the end, no other is
-// started, and stderr says which slots are left.
-func (m *Manager) fixEach(ctx context.Context, slots []int, repair func(context.Context, int) bool) bool {
-	for i, s := range slots {
-		if ctx.Err() != nil {
-			left := cluster.SlotsOf(slots[i:]...)
-			m.P.Stderr("Interrupted: fix stopped before slot %d; not repaired: %s. Run 'rcluster fix %s' again to repair them.\n",
-				s, left.String(), m.Nodes[0].Addr())
-			m.Aborted = true
-			return false
-		}
-		if !repair(context.WithoutCancel(ctx), s) {
-			return false
-		}
-	}
-	return true
+	return fix.strandedKeys(ctx, slots.Slots())
 }
 
 // openSlotDetails adds to the problems (-o json only: redis-cli's text
@@ -217,7 +203,7 @@ func (m *Manager) ShowNodes() {
 // checkMultipleOwners prints the slots owned by, or holding keys on, more
 // than one master (inspect.MultipleOwners) and fixes them one after the
 // other with fix. It returns false when some remain.
-func (m *Manager) checkMultipleOwners(ctx context.Context) bool {
+func (m *Manager) checkMultipleOwners(ctx context.Context, fix *fixer) bool {
 	m.P.Info(">>> Check for multiple slot owners...\n")
 	remaining := 0
 	for _, f := range m.MultipleOwners(ctx) {
@@ -231,9 +217,8 @@ func (m *Manager) checkMultipleOwners(ctx context.Context) bool {
 		for _, n := range f.Owners {
 			m.P.Err("    %s\n", n.Addr())
 		}
-		if m.Opts.Fix {
-			if !m.FixMultipleSlotOwners(ctx, f.Slot, f.Owners) {
-				m.P.Err("Failed to fix multiple owners for slot %d\n", f.Slot)
+		if fix != nil {
+			if !fix.multipleOwners(ctx, f) {
 				break
 			}
 			remaining--

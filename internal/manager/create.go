@@ -267,7 +267,7 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 			return nil, ErrReported
 		}
 		if r.infoErr != nil {
-			m.P.NotClusterNode(n.Addr(), replyText(r.infoErr))
+			m.P.NotClusterNode(n.Addr(), report.ReplyText(r.infoErr))
 			closeAll()
 			return nil, ErrReported
 		}
@@ -280,7 +280,7 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 			if r.nodesErr == cluster.ErrBadNodesReply {
 				m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
 			} else {
-				m.P.ReplyError(n.Addr(), replyText(r.nodesErr))
+				m.P.ReplyError(n.Addr(), report.ReplyText(r.nodesErr))
 			}
 			closeAll()
 			return nil, ErrReported
@@ -291,7 +291,7 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 		empty := !strings.Contains(r.info, "db0:")
 		if empty {
 			if r.cinfoErr != nil {
-				m.P.NotEmpty(n.Addr(), replyText(r.cinfoErr))
+				m.P.NotEmpty(n.Addr(), report.ReplyText(r.cinfoErr))
 				closeAll()
 				return nil, ErrReported
 			}
@@ -378,7 +378,7 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 func (m *Manager) firstError(errs []error) error {
 	for i, err := range errs {
 		if err != nil {
-			m.P.ReplyError(m.Nodes[i].Addr(), replyText(err))
+			m.P.ReplyError(m.Nodes[i].Addr(), report.ReplyText(err))
 			return ErrReported
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/node"
 )
@@ -67,7 +68,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 	node.Each(len(rest), func(i int) { errs[i] = node.Forget(ctx, rest[i].Client, id) })
 	for i, err := range errs {
 		if err != nil {
-			m.P.ReplyError(rest[i].Addr(), replyText(err))
+			m.P.ReplyError(rest[i].Addr(), report.ReplyText(err))
 			return ErrReported
 		}
 	}

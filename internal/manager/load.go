@@ -8,17 +8,16 @@ import (
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/inspect"
-	"github.com/rcluster/rcluster/pkg/node"
 )
 
-// replyText is the text redis-cli has for a failed command: the error reply,
-// or the I/O error.
-func replyText(err error) string {
-	var re *node.ReplyError
-	if errors.As(err, &re) {
-		return re.Msg
+// replied prints redis-cli's message for n's error reply, if there was
+// one, and reports whether the command succeeded.
+func (m *Manager) replied(n *Node, err error) bool {
+	if err != nil {
+		m.P.ReplyError(n.Addr(), report.ReplyText(err))
+		return false
 	}
-	return err.Error()
+	return true
 }
 
 // Load loads the cluster through the entry node host:port (inspect.Load),
@@ -75,13 +74,13 @@ func (m *Manager) reportEntryError(err error) {
 	case errors.As(err, &de):
 		m.reportConnect(de.Addr, de.Err)
 	case errors.As(err, &nc) && nc.Err != nil:
-		m.P.NotClusterNode(nc.Addr, replyText(nc.Err))
+		m.P.NotClusterNode(nc.Addr, report.ReplyText(nc.Err))
 	case errors.As(err, &nc):
 		m.P.NotClusterNode(nc.Addr, "")
 	case errors.As(err, &ne) && errors.Is(ne.Err, cluster.ErrBadNodesReply):
 		m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
 	case errors.As(err, &ne):
-		m.P.ReplyError(ne.Addr, replyText(ne.Err))
+		m.P.ReplyError(ne.Addr, report.ReplyText(ne.Err))
 	}
 }
 

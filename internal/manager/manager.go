@@ -20,8 +20,8 @@ type Node = inspect.Node
 // Options are the cluster manager's flags that change how checks run.
 type Options struct {
 	SearchMultipleOwners bool
-	Fix                  bool
-	FixWithUnreachable   bool
+	// FixWithUnreachable lets fix repair with masters unreachable.
+	FixWithUnreachable bool
 	// Migrate configures key migration (timeout, pipeline, replace, auth).
 	Migrate migrate.Options
 	// Parallel is how many moves (one source to one target) may run at
@@ -58,7 +58,7 @@ type Manager struct {
 	Plan any
 	// Confirm asks fix's questions; nil answers yes (--yes).
 	Confirm func(msg string) bool
-	// Aborted is set when a fixer stopped the run, as redis-cli's exit(1).
+	// Aborted is set when a repair stopped the run, as redis-cli's exit(1).
 	Aborted bool
 	// batchDone, when set, is told after every batch of slots of a reshard
 	// or rebalance plan that its move i moved n more (apply's record).

@@ -12,14 +12,12 @@ import (
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
-// moveOpts are redis-cli's clusterManagerMoveSlot options.
+// moveOpts are redis-cli's clusterManagerMoveSlot options of reshard and
+// rebalance (fix's moves are pkg/repair's).
 type moveOpts struct {
 	verbose bool // a dot per key
-	cold    bool // keys only: no slot states, no SETSLOT NODE
 	update  bool // update the in-memory slot maps
 	quiet   bool // no "Moving slot" line
-	sink    bool // errors are collected (reshard, rebalance) instead of printed (fix)
-	keep    migrate.Keep
 }
 
 // migNode is n as the slot mover knows it.
@@ -41,13 +39,6 @@ func slotsText(slots []int) string {
 	return "slots " + set.String()
 }
 
-// moveSlot moves one slot from src to dst and returns the collected error
-// text on failure (redis-cli's err sink; "" when there was none).
-func (m *Manager) moveSlot(ctx context.Context, src, dst *Node, slot int, o moveOpts) (ok bool, errText string) {
-	_, err := m.moveSlots(ctx, src, dst, []int{slot}, o, nil, nil)
-	return err == nil, migrate.Text(err)
-}
-
 // moveSlots moves slots from src to dst, printing what redis-cli prints
 // for each (a "Moving slot" line with its dots unless quiet), and calls
 // each after every slot whose keys moved. When stop (checked after every
@@ -57,8 +48,6 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 	release := func() {}
 	defer func() { release() }()
 	mover := &migrate.Mover{Opts: m.Opts.Migrate, Obs: &printObserver{m: m, dots: o.verbose}}
-	mover.Opts.Fix = m.Opts.Fix
-	mover.Opts.Keep = o.keep
 	var others []*migrate.Node
 	for _, n := range m.Masters() {
 		others = append(others, migNode(n))
@@ -73,7 +62,7 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 		},
 		Start: func(slot int) {
 			if !o.quiet {
-				m.P.Plain("Moving slot %d from %s to %s: ", slot, src.Addr(), dst.Addr())
+				m.P.MovingSlotLine(slot, src.Addr(), dst.Addr())
 			}
 		},
 		Done: func(slot int) {
@@ -87,8 +76,7 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 		},
 		Stop: stop,
 	}
-	moved, err = mover.MoveSlots(ctx, migNode(src), migNode(dst), slots, others,
-		migrate.MoveOptions{Cold: o.cold, NoErrorSink: !o.sink}, hooks)
+	moved, err = mover.MoveSlots(ctx, migNode(src), migNode(dst), slots, others, migrate.MoveOptions{}, hooks)
 	if o.update {
 		for _, s := range slots[:moved] {
 			src.Slots.Remove(s)

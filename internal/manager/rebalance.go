@@ -147,7 +147,7 @@ func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int
 			return errInterrupted
 		}
 		n := min(len(slots), slotBatch)
-		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true, sink: true},
+		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true},
 			func(int) { m.P.Plain("#") }, stop)
 		failed := failedMove(src, dst, slots[:n], moved, err)
 		slots = slots[moved:]

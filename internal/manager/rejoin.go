@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -92,7 +93,7 @@ func endNodeRejoinDelay(ctx context.Context, n *Node, since time.Time) (restoreE
 		restore, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if _, err := n.Client.Do(restore, "CONFIG", "SET", "cluster-node-timeout", orig); err != nil {
-			restoreErr = fmt.Errorf("it is %d ms instead of %d ms: %s", lowered, orig, replyText(err))
+			restoreErr = fmt.Errorf("it is %d ms instead of %d ms: %s", lowered, orig, report.ReplyText(err))
 		}
 	}()
 	deadline := time.Now().Add(rejoinWait)

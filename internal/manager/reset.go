@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/node"
 )
@@ -172,13 +173,13 @@ func (m *Manager) InspectForReset(ctx context.Context, addrs []Address) ([]*Rese
 		case !errors.As(t.Err, &ie):
 			m.reportConnect(addr, t.Err)
 		case ie.NotCluster && ie.Err != nil:
-			m.P.NotClusterNode(addr, replyText(ie.Err))
+			m.P.NotClusterNode(addr, report.ReplyText(ie.Err))
 		case ie.NotCluster:
 			m.P.NotClusterNode(addr, "")
 		case errors.Is(ie.Err, cluster.ErrBadNodesReply):
 			m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
 		default:
-			m.P.ReplyError(addr, replyText(ie.Err))
+			m.P.ReplyError(addr, report.ReplyText(ie.Err))
 		}
 		return targets, ErrReported
 	}
@@ -244,7 +245,7 @@ func (m *Manager) ResetAll(ctx context.Context, targets []*ResetTarget, flush bo
 		})
 		for _, i := range batch {
 			if errs[i] != nil {
-				m.P.ReplyError(targets[i].Addr.String(), replyText(errs[i]))
+				m.P.ReplyError(targets[i].Addr.String(), report.ReplyText(errs[i]))
 			}
 		}
 	}

@@ -190,7 +190,7 @@ func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []in
 			return errInterrupted
 		}
 		n := min(len(slots), slotBatch)
-		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true, sink: true}, nil, stop)
+		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true}, nil, stop)
 		failed := failedMove(src, target, slots[:n], moved, err)
 		slots = slots[moved:]
 		done(moved)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
@@ -147,6 +148,20 @@ func (d Dialect) NewDict() *cluster.Dict {
 		return cluster.NewDictUnstable()
 	}
 	return cluster.NewDict()
+}
+
+// SlotOrder is slots in the order the dialect's CLI iterates them after
+// adding them, in the given order, to its dict.
+func (d Dialect) SlotOrder(slots []int) []int {
+	dict := d.NewDict()
+	for _, s := range slots {
+		dict.Add(strconv.Itoa(s))
+	}
+	out := make([]int, 0, len(slots))
+	for _, k := range dict.Keys() {
+		out = append(out, cluster.Atoi(k))
+	}
+	return out
 }
 
 // Words returns the dialect's messages.
