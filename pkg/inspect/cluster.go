@@ -13,6 +13,9 @@ import (
 type Node struct {
 	*cluster.Node
 	Client node.Client
+	// slotMap is the signature (SlotMapSignature) of the slot map the node
+	// reported while loading, for the first Disagreement.
+	slotMap string
 }
 
 // Cluster is a loaded cluster: the nodes that could be loaded, each with
@@ -36,6 +39,9 @@ type Cluster struct {
 	UnreachableMasters int
 	// Orphans are the loaded replicas whose master is not loaded.
 	Orphans []*Node
+	// slotMapsFresh is true from loading until the first Disagreement,
+	// which then compares the slot maps the nodes reported while loading.
+	slotMapsFresh bool
 }
 
 // Unloaded is a node the entry node knows of that was left out.
@@ -125,6 +131,7 @@ func LoadFrom(ctx context.Context, dial node.Dialer, entry *Node) (*Cluster, err
 	}
 	c.Nodes = []*Node{entry}
 	c.EntryView = lines
+	entry.slotMap, _ = SlotMapSignature(text)
 	var friends []*Node
 	var friendLines []*cluster.Line
 	for _, l := range lines {
@@ -156,9 +163,15 @@ func LoadFrom(ctx context.Context, dial node.Dialer, entry *Node) (*Cluster, err
 			return
 		}
 		f.Client = client
-		if r.own, err = OwnLine(ctx, client); err != nil {
-			r.err = &NodesError{Addr: f.Addr(), Err: err}
+		text, err := node.ClusterNodes(ctx, client)
+		if err == nil {
+			r.own, err = cluster.OwnLine(text)
 		}
+		if err != nil {
+			r.err = &NodesError{Addr: f.Addr(), Err: err}
+			return
+		}
+		f.slotMap, _ = SlotMapSignature(text)
 	})
 	var unreachable []*cluster.SlotSet
 	for i, f := range friends {
@@ -183,6 +196,7 @@ func LoadFrom(ctx context.Context, dial node.Dialer, entry *Node) (*Cluster, err
 	}
 	c.countUnreachable(ctx, unreachable)
 	c.Orphans = c.CountReplicas()
+	c.slotMapsFresh = true
 	return c, nil
 }
 

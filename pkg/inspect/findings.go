@@ -21,13 +21,23 @@ type Disagreement struct {
 	Nodes []*Node
 }
 
-// Disagreement asks every loaded node for CLUSTER NODES and returns nil
-// when all see the same slot map (redis-cli's "All nodes agree about slots
-// configuration"). Each reply is reduced to its signature as it comes in:
-// on a large cluster the replies together hold a line per pair of nodes.
+// Disagreement returns nil when every loaded node sees the same slot map
+// (redis-cli's "All nodes agree about slots configuration"). The first
+// call after loading compares the slot maps the nodes reported while
+// loading, milliseconds before; later calls ask every node for CLUSTER
+// NODES again (redis-cli asks again each time: on a large cluster that
+// second round costs as much as the load). Each reply is reduced to its
+// signature as it comes in: the replies together hold a line per pair of
+// nodes.
 func (c *Cluster) Disagreement(ctx context.Context) *Disagreement {
 	sigs := make([]string, len(c.Nodes))
+	fresh := c.slotMapsFresh
+	c.slotMapsFresh = false
 	node.Each(len(c.Nodes), func(i int) {
+		if fresh {
+			sigs[i] = c.Nodes[i].slotMap
+			return
+		}
 		text, _ := node.ClusterNodes(ctx, c.Nodes[i].Client)
 		sigs[i], _ = SlotMapSignature(text)
 	})
