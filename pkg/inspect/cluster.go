@@ -163,11 +163,8 @@ func LoadFrom(ctx context.Context, dial node.Dialer, entry *Node) (*Cluster, err
 			return
 		}
 		f.Client = client
-		text, err := node.ClusterNodes(ctx, client)
-		if err == nil {
-			r.own, err = cluster.OwnLine(text)
-		}
-		if err != nil {
+		var text string
+		if text, r.own, err = ownView(ctx, client); err != nil {
 			r.err = &NodesError{Addr: f.Addr(), Err: err}
 			return
 		}
@@ -203,11 +200,17 @@ func LoadFrom(ctx context.Context, dial node.Dialer, entry *Node) (*Cluster, err
 // OwnLine sends CLUSTER NODES to c and parses only the node's own line
 // (nil when there is none), checking the other lines' syntax.
 func OwnLine(ctx context.Context, c node.Client) (*cluster.Line, error) {
-	text, err := node.ClusterNodes(ctx, c)
-	if err != nil {
-		return nil, err
+	_, own, err := ownView(ctx, c)
+	return own, err
+}
+
+// ownView is OwnLine with the whole CLUSTER NODES reply it parsed.
+func ownView(ctx context.Context, c node.Client) (text string, own *cluster.Line, err error) {
+	if text, err = node.ClusterNodes(ctx, c); err != nil {
+		return "", nil, err
 	}
-	return cluster.OwnLine(text)
+	own, err = cluster.OwnLine(text)
+	return text, own, err
 }
 
 // countUnreachable sets UnreachableMasters from the slots, in the entry
