@@ -248,7 +248,7 @@ func consistentErr(servers []*Server, requireOK bool) error {
 				return fmt.Errorf("%s: CLUSTER INFO: %v", s.Addr(), err)
 			}
 			if !strings.Contains(info, "cluster_state:ok") {
-				return fmt.Errorf("%s: cluster_state is not ok", s.Addr())
+				return fmt.Errorf("%s: cluster_state is not ok%s", s.Addr(), notOKDetail(s, info))
 			}
 		}
 		lines, err := s.Nodes()
@@ -309,6 +309,24 @@ func consistentErr(servers []*Server, requireOK bool) error {
 		}
 	}
 	return nil
+}
+
+// notOKDetail says why s may think the cluster is down: its slot counters
+// and its view of the nodes (so a test failing on it can be understood
+// from its log alone).
+func notOKDetail(s *Server, info string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(info, "\n") {
+		if strings.HasPrefix(l, "cluster_slots_") || strings.HasPrefix(l, "cluster_known_nodes") || strings.HasPrefix(l, "cluster_size") || strings.HasPrefix(l, "cluster_current_epoch") {
+			b.WriteString(" " + strings.TrimSpace(l))
+		}
+	}
+	text, err := s.DoString("CLUSTER", "NODES")
+	if err != nil {
+		return b.String()
+	}
+	b.WriteString("; its CLUSTER NODES:\n" + strings.TrimRight(text, "\n"))
+	return b.String()
 }
 
 // SlotOwners maps every assigned slot to the live master that claims it in
