@@ -622,15 +622,14 @@ func (m *Mover) MoveSlot(ctx context.Context, src, dst *Node, slot int, others [
 }
 
 // MoveSlots moves slots from src to dst with the protocol of MoveSlot:
-// IMPORTING on dst, then MIGRATING on src, the keys, then dst, the other
-// masters and last src learn the new owner. Round trips are paid per
+// IMPORTING on dst, then MIGRATING on src, the keys, then dst and the other
+// masters, and last src, learn the new owner. Round trips are paid per
 // window of slots (Options.Window, open at once), not per slot: the
 // window's SETSLOTs go in one pipeline per node, together with the next
 // window's opening and, on the source, the next window's key names; the
 // keys' sizes of the whole window come in one pipeline, and its MIGRATEs
 // in another (the source runs them one after the other, each waiting for
-// the target). The other masters learn a window's owner while the target
-// closes the next one, and the source after them.
+// the target).
 // It returns how many slots changed owner, the target claiming them (with
 // the error, if any: a *LeftOpen names the slots left open, among them
 // moved slots the source may still migrate).
@@ -668,62 +667,56 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 	if err != nil {
 		return 0, &LeftOpen{window, err}
 	}
-	// The slots of the window before, closed on the target only (counted
-	// in moved: the target's claim wins, its epoch bumped). The
-	// source is told after the other masters: a master that sees the
-	// owner it knows stop claiming a slot marks it unclaimed, and Redis
-	// 7.2 before 7.2.4 keeps that mark when SETSLOT gives the slot to
-	// another node; the slot is then lost to the first stale claim, e.g.
-	// when that master imports it later (redis/redis#12564).
-	var closing []int
 	moved := 0
 	var stopped error
 	for len(window) > 0 {
 		if err := m.moveWindowKeys(ctx, src, dst, window, names, h); err != nil {
-			return moved, &LeftOpen{slices.Concat(closing, window), err}
+			return moved, &LeftOpen{window, err}
 		}
 		rest := slots[moved+len(window):]
 		next := rest[:min(m.window(), len(rest))]
 		if len(next) > 0 && h.Stop != nil && h.Stop() {
 			next, stopped = nil, ErrStopped
 		}
-		open(closing, window, next)
+		open(window, next)
 		// The target first: if it failed before learning it owns the slots,
-		// they would be left without an owner (redis/redis#7116).
+		// they would be left without an owner (redis/redis#7116). The other
+		// masters learn it at the same time, while the source still claims
+		// the slots: a master that sees the owner it knows stop claiming a
+		// slot marks it unclaimed, and Redis before 7.2.4 (and 7.0) keeps
+		// that mark when SETSLOT gives the slot to another node; should
+		// that master import the slot later, the first stale claim of it
+		// would win and the master would drop the slot's keys
+		// (redis/redis#12564). The source learns it last, in the round
+		// trip that opens the next window.
 		dstCmds := append(slotCmds(window, node.Owner, dst.ID), slotCmds(next, node.Importing, src.ID)...)
-		var dstErr, othersErr error
+		var othersErr error
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			othersErr = m.tellOwner(ctx, src, dst, closing, others, sourceTurnedReplica)
+			othersErr = m.tellOwner(ctx, src, dst, window, others, sourceTurnedReplica)
 		}()
-		dstErr = m.setSlots(ctx, dst, o, nil, dstCmds...)
+		dstErr := m.setSlots(ctx, dst, o, nil, dstCmds...)
 		wg.Wait()
 		if dstErr != nil {
-			return moved, &LeftOpen{slices.Concat(closing, window, next), dstErr}
+			return moved, &LeftOpen{slices.Concat(window, next), dstErr}
 		}
 		moved += len(window) // the target owns them: its claim wins
 		if othersErr != nil {
-			return moved, &LeftOpen{slices.Concat(closing, window, next), othersErr}
+			// The source is told all the same (the slots are the
+			// target's; gossip tells the master that refused).
+			next = nil
 		}
-		if len(closing)+len(next) > 0 {
-			if names, err = m.openOnSource(ctx, src, dst, closing, next, o, srcTolerates); err != nil {
-				return moved, &LeftOpen{slices.Concat(closing, window, next), err}
-			}
+		if names, err = m.openOnSource(ctx, src, dst, window, next, o, srcTolerates); err != nil {
+			return moved, &LeftOpen{slices.Concat(window, next), err}
 		}
-		closing, window = window, next
-		open(closing, window)
-	}
-	// The last window: the other masters, then the source, told even when
-	// a master refused (its slots are the target's; gossip tells the
-	// others).
-	othersErr := m.tellOwner(ctx, src, dst, closing, others, sourceTurnedReplica)
-	if err := m.setSlots(ctx, src, o, srcTolerates, slotCmds(closing, node.Owner, dst.ID)...); err != nil {
-		return moved, &LeftOpen{closing, err}
-	}
-	if othersErr != nil {
-		return moved, othersErr
+		if othersErr != nil {
+			return moved, othersErr
+		}
+		if window = next; len(window) > 0 {
+			open(window)
+		}
 	}
 	return moved, stopped
 }
