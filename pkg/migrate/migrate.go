@@ -705,14 +705,18 @@ func (m *Mover) MoveSlots(ctx context.Context, src, dst *Node, slots []int, othe
 		moved += len(window) // the target owns them: its claim wins
 		if othersErr != nil {
 			// The source is told all the same (the slots are the
-			// target's; gossip tells the master that refused).
-			next = nil
+			// target's; gossip tells the master that refused); the next
+			// window, opened on the target only, is left to fix.
+			if err := m.setSlots(ctx, src, o, srcTolerates, slotCmds(window, node.Owner, dst.ID)...); err != nil {
+				return moved, &LeftOpen{slices.Concat(window, next), err}
+			}
+			if len(next) > 0 {
+				return moved, &LeftOpen{next, othersErr}
+			}
+			return moved, othersErr
 		}
 		if names, err = m.openOnSource(ctx, src, dst, window, next, o, srcTolerates); err != nil {
 			return moved, &LeftOpen{slices.Concat(window, next), err}
-		}
-		if othersErr != nil {
-			return moved, othersErr
 		}
 		if window = next; len(window) > 0 {
 			open(window)

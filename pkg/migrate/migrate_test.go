@@ -398,6 +398,17 @@ func TestMoveSlotsProtocolOrder(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("moved %d slots when only telling another master failed, want 1", n)
 	}
+	// With more slots to go, the source learns the owner all the same and
+	// the next slot, opened on the target only, is left open.
+	a3, _, src3, dst3 := pair()
+	n, err = m.MoveSlots(context.Background(), src3, dst3, []int{11, 12}, []*Node{other}, MoveOptions{}, SlotHooks{})
+	var left *LeftOpen
+	if n != 1 || !errors.As(err, &left) || fmt.Sprint(left.Slots) != "[12]" {
+		t.Fatalf("moved %d, err %v; want 1 and slot 12 left open", n, err)
+	}
+	if got := a3.commands("CLUSTER SETSLOT"); fmt.Sprint(got) != "[CLUSTER SETSLOT 11 migrating idb CLUSTER SETSLOT 11 node idb]" {
+		t.Fatalf("source got %q", got)
+	}
 }
 
 // TestStopOpensNoOtherSlot: after Stop, the slot moved is closed and no
