@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
@@ -31,6 +30,7 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 	})
 	var keys int64
 	m.Keys = map[*Node]int64{}
+	text := report.CheckText{P: m.P}
 	for i, n := range masters {
 		if err := sizes[i].err; err != nil {
 			m.P.ReplyError(n.Addr(), report.ReplyText(err))
@@ -42,13 +42,11 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 				replicas++
 			}
 		}
-		m.P.Plain(m.P.Words().InfoLine,
-			n.Addr(), n.ID, sizes[i].n, n.Slots.Count(), replicas)
+		text.MasterLine(n.Addr(), n.ID, sizes[i].n, n.Slots.Count(), replicas)
 		keys += sizes[i].n
 		m.Keys[n] = sizes[i].n
 	}
-	m.P.Success(m.P.Words().KeysInPrimaries, keys, len(masters))
-	m.P.Plain("%.2f keys per slot on average.\n", float64(float32(keys)/float32(cluster.NumSlots)))
+	text.KeysSummary(keys, len(masters))
 }
 
 // consistent reports whether the nodes' CLUSTER NODES replies (texts, in
@@ -78,20 +76,21 @@ func (m *Manager) check(ctx context.Context, quiet bool, fix *fixer) bool {
 	if len(m.Nodes) == 0 {
 		return false
 	}
-	m.P.Info(">>> Performing Cluster Check (using node %s)\n", m.Nodes[0].Addr())
+	text := report.CheckText{P: m.P}
+	text.Performing(m.Nodes[0].Addr())
 	result := true
 	if !quiet {
 		m.ShowNodes()
 	}
 	if m.Disagreement(ctx) != nil {
-		m.onError("[ERR] Nodes don't agree about configuration!")
+		m.onError(report.NodesDisagree)
 		m.problem("nodes_disagree", "nodes don't agree about the slots configuration", "", nil, nil)
 		result = false
 	} else {
-		m.P.Success("[OK] All nodes agree about slots configuration.\n")
+		text.SlotsAgree()
 	}
 
-	m.P.Info(">>> Check for open slots...\n")
+	text.CheckingOpenSlots()
 	open := m.OpenSlots()
 	openSlots := m.P.Dialect.NewDict()
 	for _, o := range open {
@@ -103,13 +102,13 @@ func (m *Manager) check(ctx context.Context, quiet bool, fix *fixer) bool {
 			openSlots.Add(slots[i])
 		}
 		addr := o.Node.Addr()
-		m.onError("[WARNING] Node " + addr + " has slots in " + string(o.State) + " state " + strings.Join(slots, ",") + ".")
+		m.onError(report.OpenSlotsError(addr, string(o.State), slots))
 		m.problem("open_slots", "node "+addr+" has slots in "+string(o.State)+" state", addr, nums, nil)
 	}
 	if openSlots.Len() > 0 {
 		result = false
 		slots := openSlots.Keys()
-		m.P.Err("[WARNING] The following slots are open: %s.\n", strings.Join(slots, ","))
+		text.OpenSlots(slots)
 		m.openSlotDetails(ctx, open)
 		if fix != nil {
 			nums := make([]int, len(slots))
@@ -135,11 +134,11 @@ func (m *Manager) check(ctx context.Context, quiet bool, fix *fixer) bool {
 		}
 	}
 
-	m.P.Info(">>> Check slots coverage...\n")
+	text.CheckingCoverage()
 	if uncovered.Count() == 0 {
-		m.P.Success("[OK] All %d slots covered.\n", cluster.NumSlots)
+		text.AllCovered()
 	} else {
-		m.onError("[ERR] Not all 16384 slots are covered by nodes.\n")
+		m.onError(report.NotAllCovered)
 		m.Problems = append(m.Problems, report.Problem{Kind: "uncovered_slots",
 			Message: "not all 16384 slots are covered by nodes", Ranges: report.Ranges(&uncovered)})
 		result = false
@@ -166,7 +165,7 @@ func (m *Manager) checkStrandedKeys(ctx context.Context, open []inspect.OpenSlot
 	var slots cluster.SlotSet
 	for _, f := range m.StrandedKeys(ctx, open) {
 		slots.Union(&f.Slots)
-		m.onError("[WARNING] Node " + f.Node.Addr() + " has keys in slots it does not own: " + f.Slots.String() + ".")
+		m.onError(report.StrandedKeysError(f.Node.Addr(), f.Slots.String()))
 		m.problem("stranded_keys", "node "+f.Node.Addr()+" has keys in slots it does not own", f.Node.Addr(), f.Slots.Slots(), nil)
 	}
 	if slots.Count() == 0 || fix == nil {
@@ -204,19 +203,17 @@ func (m *Manager) ShowNodes() {
 // than one master (inspect.MultipleOwners) and fixes them one after the
 // other with fix. It returns false when some remain.
 func (m *Manager) checkMultipleOwners(ctx context.Context, fix *fixer) bool {
-	m.P.Info(">>> Check for multiple slot owners...\n")
+	text := report.CheckText{P: m.P}
+	text.CheckingMultipleOwners()
 	remaining := 0
 	for _, f := range m.MultipleOwners(ctx) {
 		remaining++
-		m.P.Err("[WARNING] Slot %d has %d owners:\n", f.Slot, len(f.Owners))
 		var addrs []string
 		for _, n := range f.Owners {
 			addrs = append(addrs, n.Addr())
 		}
+		text.SlotOwners(f.Slot, addrs)
 		m.problem("multiple_owners", fmt.Sprintf("slot %d has %d owners", f.Slot, len(f.Owners)), "", []int{f.Slot}, addrs)
-		for _, n := range f.Owners {
-			m.P.Err("    %s\n", n.Addr())
-		}
 		if fix != nil {
 			if !fix.multipleOwners(ctx, f) {
 				break
@@ -225,7 +222,7 @@ func (m *Manager) checkMultipleOwners(ctx context.Context, fix *fixer) bool {
 		}
 	}
 	if remaining == 0 {
-		m.P.Success("[OK] No multiple owners found.\n")
+		text.NoMultipleOwners()
 	}
 	return remaining == 0
 }
