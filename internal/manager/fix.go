@@ -24,7 +24,7 @@ type fixer struct {
 }
 
 func (m *Manager) newFixer() *fixer {
-	return &fixer{m: m, FixText: report.FixText{P: m.P}, printObserver: &printObserver{m: m, dots: true},
+	return &fixer{m: m, FixText: report.FixText{P: m.P}, printObserver: newPrintObserver(m, true),
 		repairing: func() {}, moving: func() {}}
 }
 

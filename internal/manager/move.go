@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/node"
@@ -47,7 +47,7 @@ func slotsText(slots []int) string {
 func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o moveOpts, each func(slot int), stop func() bool) (moved int, err error) {
 	release := func() {}
 	defer func() { release() }()
-	mover := &migrate.Mover{Opts: m.Opts.Migrate, Obs: &printObserver{m: m, dots: o.verbose}}
+	mover := &migrate.Mover{Opts: m.Opts.Migrate, Obs: newPrintObserver(m, o.verbose)}
 	var others []*migrate.Node
 	for _, n := range m.Masters() {
 		others = append(others, migNode(n))
@@ -86,69 +86,20 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 	return moved, err
 }
 
-// printObserver prints what a slot move does in redis-cli's words.
+// printObserver prints what a slot move does in redis-cli's words
+// (report.MoveText) and counts its keys on the progress bar.
 type printObserver struct {
-	m    *Manager
-	dots bool
+	report.MoveText
+	m *Manager
 }
 
-func (o *printObserver) KeysMoved(_, n int) {
+func newPrintObserver(m *Manager, dots bool) *printObserver {
+	return &printObserver{MoveText: report.MoveText{P: m.P, Dots: dots}, m: m}
+}
+
+func (o *printObserver) KeysMoved(slot, n int) {
 	o.m.Progress.Keys(n)
-	if o.dots {
-		for i := 0; i < n; i++ {
-			o.m.P.Plain(".")
-		}
-	}
-}
-
-func (o *printObserver) TargetKeyExists() { o.m.P.Warn("\n*** Target key exists\n") }
-
-func (o *printObserver) CheckingValues() { o.m.P.Warn("*** Checking key values on both nodes...\n") }
-
-func (o *printObserver) ValueCheckFailed(n *migrate.Node, msg string) {
-	o.m.P.ReplyError(n.Addr(), msg)
-	o.m.P.Err("*** Value check failed!\n")
-	// valkey-cli says what to do next (redis-cli has no such hint: "").
-	hint := o.m.P.Words().DigestUnsupported
-	if strings.HasPrefix(msg, "ERR DEBUG command not allowed.") {
-		hint = o.m.P.Words().DebugNotAllowed
-	}
-	if hint != "" {
-		o.m.P.Err("%s", hint)
-	}
-}
-
-func (o *printObserver) ValuesDiffer(src, dst *migrate.Node, keys []string) {
-	o.m.P.Err("*** Found %d key(s) in both source node and target node having different values.\n"+
-		"    Source node: %s\n    Target node: %s\n    Keys(s):\n", len(keys), src.Addr(), dst.Addr())
-	for _, k := range keys {
-		o.m.P.Err("    - %s\n", k)
-	}
-	o.m.P.Err("Please fix the above key(s) manually and try again or relaunch the command \n" +
-		"with --cluster-replace option to force key overriding.\n")
-}
-
-// KeptCopies says which copy of keys found on both nodes survived: an
-// rcluster line (redis-cli stops at the value check instead).
-func (o *printObserver) KeptCopies(kept, dropped *migrate.Node, keys []string) {
-	o.m.P.Warn("*** Kept the copy on %s, the node clients were served by, of %d key(s) also on %s, and deleted the other copy:\n",
-		kept.Addr(), len(keys), dropped.Addr())
-	for _, k := range keys {
-		o.m.P.Warn("    - %s\n", k)
-	}
-}
-
-func (o *printObserver) ReplacingKeys() { o.m.P.Warn("*** Replacing target keys...\n") }
-
-func (o *printObserver) SlotNotServed(dst *migrate.Node) {
-	o.m.P.Warn("*** Slot was not served, setting owner to node %s.\n", dst.Addr())
-}
-
-func (o *printObserver) ReplyError(n *migrate.Node, msg string) { o.m.P.ReplyError(n.Addr(), msg) }
-
-func (o *printObserver) MigrateFailed(src *migrate.Node, msg string) {
-	o.m.P.Plain("\n")
-	o.m.P.ReplyError(src.Addr(), msg)
+	o.MoveText.KeysMoved(slot, n)
 }
 
 // startProgress starts the progress bar for moves, counting their keys
