@@ -26,11 +26,12 @@ type RebalanceOptions struct {
 // Rebalance moves slots so that every master holds its weighted share
 // (clusterManagerCommandRebalance). The cluster must be loaded.
 func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
+	text := report.RebalanceText{P: m.P}
 	weights := map[*Node]float32{}
 	for _, w := range o.Weights {
 		name, value, ok := strings.Cut(w, "=")
 		if !ok {
-			m.P.Err("*** invalid input %s\n", w)
+			text.InvalidWeight(w)
 			return ErrReported
 		}
 		n, ok := m.resolveNode(name)
@@ -45,7 +46,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 			// redis-cli takes a replica's weight and ignores it. Weight 0
 			// is taken: a master drained by weight 0 turns into a replica,
 			// so the same command run again has nothing to do.
-			m.P.Err("*** Node %s (%s) is a replica: only masters take a weight.\n", name, n.Addr())
+			text.ReplicaWeight(name, n.Addr())
 			return ErrReported
 		}
 		weights[n] = float32(f)
@@ -68,7 +69,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 	}
 	m.Check(ctx, true)
 	if len(m.Errors) > 0 {
-		m.P.Err("*** Please fix your cluster problems before rebalancing\n")
+		text.FixFirst()
 		return ErrReported
 	}
 	if o.By == "keys" || o.By == "memory" {
@@ -77,7 +78,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 	p, err := plan.Rebalance(in, o.Threshold)
 	switch {
 	case errors.Is(err, plan.ErrReshardTable):
-		m.P.Err("*** Assertion failed: Reshard table != number of slots")
+		text.TableMismatch()
 		return ErrReported
 	case err != nil:
 		return m.cannotRebalance(err)
@@ -93,14 +94,15 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 // needed (then it returns false), or how many nodes share the total weight
 // and, with --verbose, the balance of each in order, in unit.
 func (m *Manager) rebalanceIntro(o RebalanceOptions, balanced bool, weight float32, involved []*Node, order []int, balance func(i int) int64, unit string) bool {
+	text := report.RebalanceText{P: m.P}
 	if balanced {
-		m.P.Warn("*** No rebalancing needed! All nodes are within the %.2f%% threshold.\n", o.Threshold)
+		text.NotNeeded(o.Threshold)
 		return false
 	}
-	m.P.Info(">>> Rebalancing across %d nodes. Total weight = %.2f\n", len(involved), float64(weight))
+	text.Across(len(involved), float64(weight))
 	if o.Verbose {
 		for _, i := range order {
-			m.P.Plain("%s balance is %d %s\n", involved[i].Addr(), balance(i), unit)
+			text.Balance(involved[i].Addr(), balance(i), unit)
 		}
 	}
 	return true
@@ -128,43 +130,40 @@ func (m *Manager) runRebalanceMoves(ctx context.Context, moves []plan.Move, simu
 
 // cannotRebalance reports a plan's refusal.
 func (m *Manager) cannotRebalance(err error) error {
-	m.P.Err("*** Cannot rebalance: %s\n", strings.TrimPrefix(err.Error(), "plan: "))
+	report.RebalanceText{P: m.P}.Cannot(strings.TrimPrefix(err.Error(), "plan: "))
 	return ErrReported
 }
 
 // rebalanceMove moves slots from src to dst with a "#" per slot, telling
 // done how many moved after each batch.
 func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int, simulate bool, done func(n int)) error {
-	m.P.Plain("Moving %d slots from %s to %s\n", len(slots), src.Addr(), dst.Addr())
+	text := report.RebalanceText{P: m.P}
+	text.Moving(len(slots), src.Addr(), dst.Addr())
 	if simulate {
-		m.P.Plain("%s\n", strings.Repeat("#", len(slots)))
+		text.Simulated(len(slots))
 		return nil
 	}
 	stop := func() bool { return ctx.Err() != nil }
 	for len(slots) > 0 {
 		if stop() {
-			m.P.Plain("\n")
+			text.EndMove()
 			return errInterrupted
 		}
 		n := min(len(slots), slotBatch)
 		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true},
-			func(int) { m.P.Plain("#") }, stop)
+			func(int) { text.SlotMoved() }, stop)
 		failed := failedMove(src, dst, slots[:n], moved, err)
 		slots = slots[moved:]
 		done(moved)
 		if errors.Is(err, migrate.ErrStopped) {
-			m.P.Plain("\n")
+			text.EndMove()
 			return errInterrupted
 		}
 		if err != nil {
-			text := migrate.Text(err)
-			if text == "" {
-				text = "(null)"
-			}
-			m.P.Err("*** clusterManagerMoveSlot: %s\n", text)
+			text.MoveFailed(migrate.Text(err))
 			return failed
 		}
 	}
-	m.P.Plain("\n")
+	text.EndMove()
 	return nil
 }

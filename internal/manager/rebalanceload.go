@@ -40,7 +40,7 @@ func (m *Manager) rebalanceByLoad(ctx context.Context, o RebalanceOptions, invol
 		return nil
 	}
 	if !p.Within {
-		m.P.Stderr("*** Some slots hold too many %s for every master to get within the %.2f%% threshold: the moves get as close as they can.\n", unit, o.Threshold)
+		report.RebalanceText{P: m.P}.Unreachable(unit, o.Threshold)
 	}
 	return m.runRebalanceMoves(ctx, p.Moves, o.Simulate)
 }
@@ -58,7 +58,7 @@ func (m *Manager) slotLoads(ctx context.Context, by string, masters []*Node) ([]
 			err = estimateBytes(ctx, n, slots, counts)
 		}
 		if err != nil {
-			m.P.Err("*** Cannot measure the slots of %s: %s\n", n.Addr(), err)
+			report.RebalanceText{P: m.P}.CannotMeasure(n.Addr(), err)
 			return nil, ErrReported
 		}
 		for i, s := range slots {

@@ -37,7 +37,7 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	}
 	slots := o.Slots
 	for slots == 0 {
-		a, err := o.Ask(fmt.Sprintf("How many slots do you want to move (from 1 to %d)? ", 16384))
+		a, err := o.Ask(report.AskSlots)
 		if err != nil {
 			return m.noAnswer()
 		}
@@ -52,11 +52,9 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 	var sources []*Node
 	all := false
 	if o.From == nil {
-		m.P.Plain("Please enter all the source node IDs.\n")
-		m.P.Plain("  Type 'all' to use all the nodes as source nodes for the hash slots.\n")
-		m.P.Plain("  Type 'done' once you entered all the source nodes IDs.\n")
+		report.ReshardText{P: m.P}.SourcesHelp()
 		for {
-			a, err := o.Ask(fmt.Sprintf("Source node #%d: ", len(sources)+1))
+			a, err := o.Ask(report.AskSource(len(sources) + 1))
 			if err != nil {
 				return m.noAnswer()
 			}
@@ -99,7 +97,7 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 		}
 	}
 	if len(sources) == 0 {
-		m.P.Stderr("*** No source nodes given, operation aborted.\n")
+		report.ReshardText{P: m.P}.NoSources()
 		return ErrReported
 	}
 	moves := plan.ReshardTable(reshardSources(sources), slots, target.ID)
@@ -110,7 +108,7 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 func (m *Manager) reshardTarget(o ReshardOptions) (*Node, error) {
 	to := o.To
 	for to == "" {
-		a, err := o.Ask("What is the receiving node ID? ")
+		a, err := o.Ask(report.AskTarget)
 		if err != nil {
 			return nil, m.noAnswer()
 		}
@@ -136,29 +134,19 @@ func reshardSources(nodes []*Node) []plan.ReshardSource {
 // move <slots> slots.", the nodes, a line per slot), asks to proceed unless
 // told yes, and carries out the moves.
 func (m *Manager) runReshardPlan(ctx context.Context, o ReshardOptions, slots int, sources []*Node, target *Node, moves []plan.Move) error {
-	m.P.Plain("\nReady to move %d slots.\n", slots)
-	m.P.Plain("  Source nodes:\n")
-	for _, s := range sources {
-		m.P.Plain("%s\n", report.NodeBlock(s.Node, 4, false))
-	}
-	m.P.Plain("  Destination node:\n")
-	m.P.Plain("%s\n", report.NodeBlock(target.Node, 4, false))
 	byID := map[string]*Node{}
-	for _, s := range sources {
+	shown := make([]*cluster.Node, len(sources))
+	for i, s := range sources {
 		byID[s.ID] = s
+		shown[i] = s.Node
 	}
-	m.P.Plain("  Resharding plan:\n")
-	for _, mv := range moves {
-		for _, s := range mv.Slots {
-			m.P.Plain("    Moving slot %d from %s\n", s, mv.Source)
-		}
-	}
+	report.ReshardText{P: m.P}.Plan(slots, shown, target.Node, moves)
 	m.Plan = report.MovePlan(moves)
 	if o.DryRun {
 		return nil
 	}
 	if !o.Yes {
-		a, err := o.Ask("Do you want to proceed with the proposed reshard plan (yes/no)? ")
+		a, err := o.Ask(report.AskReshard)
 		if err != nil || !strings.HasPrefix(a, "yes") {
 			return ErrReported
 		}
@@ -198,9 +186,7 @@ func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []in
 			return errInterrupted
 		}
 		if err != nil {
-			if text := migrate.Text(err); text != "" {
-				m.P.Err("clusterManagerMoveSlot failed: %s\n", text)
-			}
+			report.ReshardText{P: m.P}.MoveFailed(migrate.Text(err))
 			return failed
 		}
 	}
@@ -284,14 +270,9 @@ func (m *Manager) interruptReport(err error, u *unmoved) error {
 		return err
 	}
 	m.Progress.Done()
+	text := report.ReshardText{P: m.P}
 	if failed != nil {
-		what := "the slot may be left open, some of its keys"
-		if len(failed.open) > 1 {
-			what = slotsText(failed.open) + " may be left open, some of their keys"
-		}
-		m.P.Stderr("*** Moving slot %d from %s to %s failed: %s on each node.\n",
-			failed.slot, failed.src.Addr(), failed.dst.Addr(), what)
-		m.P.Stderr("*** Run 'rcluster fix %s' to repair it; then run this command again for the slots not moved.\n", m.Nodes[0].Addr())
+		text.MoveLeftOpen(failed.slot, failed.open, failed.src.Addr(), failed.dst.Addr(), m.Nodes[0].Addr())
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -301,11 +282,10 @@ func (m *Manager) interruptReport(err error, u *unmoved) error {
 			continue
 		}
 		if first {
-			m.P.Stderr("Interrupted: stopped before moving slot %d; no slot is left open.\n", left[0])
+			text.Interrupted(left[0])
 			first = false
 		}
-		set := cluster.SlotsOf(left...)
-		m.P.Stderr("Not moved %s: %s\n", u.labels[i], set.String())
+		text.NotMoved(u.labels[i], left)
 	}
 	return ErrReported
 }
@@ -313,7 +293,7 @@ func (m *Manager) interruptReport(err error, u *unmoved) error {
 // noAnswer reports that standard input ended before a question was
 // answered (redis-cli asks forever).
 func (m *Manager) noAnswer() error {
-	m.P.Stderr("\n*** No answer: standard input ended. Give the answers with --slots, --to, --from and --yes.\n")
+	report.ReshardText{P: m.P}.NoAnswer()
 	return ErrReported
 }
 
@@ -339,7 +319,7 @@ func (m *Manager) reshardSource(id string, target *Node) (n *Node, fatal bool) {
 		return nil, true
 	}
 	if n.ID == target.ID {
-		m.P.Err("*** It is not possible to use the target node as source node.\n")
+		report.ReshardText{P: m.P}.TargetAsSource()
 		return nil, false
 	}
 	return n, false
