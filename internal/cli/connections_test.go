@@ -377,6 +377,7 @@ func announcedHostnamesLikeCLI(t *testing.T, build *redistest.Build) {
 		bothToolsOn(t, build, term, nil, "check", b[1].Addr())
 		bothToolsOn(t, build, term, nil, "info", "localhost", strconv.Itoa(b[2].Port))
 	}
+	redistest.WaitReplicated(t, b) // call DBSIZE asks the replicas too
 	bothToolsOn(t, build, "dumb", nil, "call", "localhost:"+strconv.Itoa(b[0].Port), "DBSIZE")
 	redistest.LoadKeys(t, a, 100, "host")
 	reshardTwins(t, build, nil, a, b, 1, 100)

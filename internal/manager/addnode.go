@@ -41,14 +41,14 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 		}
 	}
 	nodes, err := m.validateNew(ctx, []Address{addr}, func(a Address) {
-		m.P.Err("[ERR] Sorry, can't connect to node %s\n", a)
+		report.JoinText{P: m.P}.CannotConnect(a.String())
 	})
 	if err != nil {
 		return err
 	}
 	nn := nodes[0]
 	if known := m.NodeByID(nn.ID); known != nil {
-		m.P.Err("[ERR] Node %s is already part of the cluster (it is %s).\n", addr, known.Addr())
+		report.JoinText{P: m.P}.AlreadyMember(addr.String(), known.Addr())
 		nn.Client.Close()
 		return ErrReported
 	}
@@ -66,7 +66,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 			return err
 		}
 	}
-	m.P.Info(">>> Send CLUSTER MEET to node %s to make it join the cluster.\n", nn.Addr())
+	report.JoinText{P: m.P}.SendingMeet(nn.Addr())
 	meet, err := m.meetArgs(ctx, entry)
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 		if err := m.waitForJoin(ctx, deadline); err != nil {
 			return err
 		}
-		m.P.Info(">>> Configure node as replica of %s.\n", master.Addr())
+		report.JoinText{P: m.P}.ConfiguringReplica(master.Addr())
 		if err := node.Replicate(ctx, nn.Client, master.ID); err != nil {
 			m.P.ReplyError(nn.Addr(), report.ReplyText(err))
 			return ErrReported
@@ -95,32 +95,33 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 	if err := m.waitSettled(ctx, deadline, true); err != nil {
 		return err
 	}
-	m.P.Success("[OK] New node added correctly.\n")
+	report.JoinText{P: m.P}.Added()
 	return nil
 }
 
 // copyFunctions gives a new master the cluster's functions (FUNCTION DUMP
 // on the entry node, RESTORE on the new one), as redis-cli 7 does.
 func (m *Manager) copyFunctions(ctx context.Context, from, to *Node) error {
-	m.P.Info(">>> Getting functions from cluster\n")
+	text := report.JoinText{P: m.P}
+	text.GettingFunctions()
 	dump, err := node.Str(from.Client.Do(ctx, "FUNCTION", "DUMP"))
 	if err != nil {
-		m.P.Info(m.P.Words().NoFunctions, report.ReplyText(err))
+		text.NoFunctions(report.ReplyText(err))
 		return nil
 	}
-	m.P.Info(">>> Send FUNCTION LIST to %s to verify there is no functions in it\n", to.Addr())
+	text.CheckingFunctions(to.Addr())
 	v, err := to.Client.Do(ctx, "FUNCTION", "LIST")
 	if err != nil {
-		m.P.Err(">>> Failed on CLUSTER LIST (error = '%s')\r\n", report.ReplyText(err))
+		text.FunctionListFailed(report.ReplyText(err))
 		return ErrReported
 	}
 	if l, _ := v.([]any); len(l) > 0 {
-		m.P.Err(">>> New node already contains functions and can not be added to the cluster. Use FUNCTION FLUSH and try again.\r\n")
+		text.HasFunctions()
 		return ErrReported
 	}
-	m.P.Info(">>> Send FUNCTION RESTORE to %s\n", to.Addr())
+	text.RestoringFunctions(to.Addr())
 	if _, err := to.Client.Do(ctx, "FUNCTION", "RESTORE", dump); err != nil {
-		m.P.Err(">>> Failed loading functions to the new node (error = '%s')\r\n", report.ReplyText(err))
+		text.FunctionRestoreFailed(report.ReplyText(err))
 		return ErrReported
 	}
 	return nil

@@ -21,13 +21,13 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 		return ErrReported
 	}
 	if full == "" {
-		m.P.Err("[ERR] No such node ID %s\n", id)
+		report.JoinText{P: m.P}.NoSuchNodeID(id)
 		return ErrReported
 	}
 	id = full
 	target := m.NodeByID(id)
 	if target != nil && target.Slots.Count() != 0 {
-		m.P.Err("[ERR] Node %s is not empty! Reshard data away and try again.\n", target.Addr())
+		report.JoinText{P: m.P}.NotEmpty(target.Addr())
 		return ErrReported
 	}
 	if m.openSlotsWith(id) {
@@ -37,13 +37,14 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 		if m.unreachableOwner(ctx, id, abandonSlots) {
 			return ErrReported
 		}
-		m.P.Warn("*** Node %s cannot be reached: it will only be forgotten by the other nodes.\n", id)
+		report.JoinText{P: m.P}.OnlyForgotten(id)
 	}
 	m.Plan = map[string]string{"node_id": id}
 	if dryRun {
 		return nil
 	}
-	m.P.Info(">>> Sending CLUSTER FORGET messages to the cluster...\n")
+	text := report.JoinText{P: m.P}
+	text.SendingForget()
 	var rest []*Node
 	for _, n := range m.Nodes {
 		if n == target {
@@ -54,7 +55,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 			// redis-cli sends every orphan to the same master, possibly the
 			// node being deleted; rcluster spreads them and never picks it.
 			master := m.leastReplicasMaster(target)
-			m.P.Info(">>> %s as replica of %s\n", n.Addr(), master.Addr())
+			text.ReplicaMoved(n.Addr(), master.Addr())
 			if !m.replied(n, node.Replicate(ctx, n.Client, master.ID)) {
 				return ErrReported
 			}
@@ -73,7 +74,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 		}
 	}
 	if target != nil {
-		m.P.Info(">>> Sending CLUSTER RESET SOFT to the deleted node.\n")
+		text.SendingReset()
 		if !m.replied(target, node.ResetSoft(ctx, target.Client)) {
 			return ErrReported
 		}
@@ -102,8 +103,7 @@ func (m *Manager) openSlotsWith(id string) bool {
 	if slots.Count() == 0 {
 		return false
 	}
-	m.P.Err("[ERR] Slots %s are still being moved to or from node %s: removing it would leave the keys already moved "+
-		"on a node that does not own them. Run 'rcluster fix %s' first.\n", slots.String(), id, m.Nodes[0].Addr())
+	report.JoinText{P: m.P}.SlotsInFlight(slots.String(), id, m.Nodes[0].Addr())
 	return true
 }
 
@@ -119,23 +119,15 @@ func (m *Manager) unreachableOwner(ctx context.Context, id string, abandon bool)
 	}
 	slots, addr := l.Slots, l.Host+":"+strconv.Itoa(l.Port)
 	if abandon {
-		m.P.Warn("*** --abandon-slots: node %s cannot be reached; its slots %s and the keys in them are given up.\n", addr, slots.String())
+		report.JoinText{P: m.P}.AbandoningSlots(addr, slots.String())
 		return false
 	}
-	m.P.Err("[ERR] Node %s cannot be reached and still owns slots %s: removing it would leave them uncovered, and its "+
-		"replicas would resync from another master, dropping the only other copy of their keys.\n", addr, slots.String())
 	var replicas []string
 	for _, n := range m.Nodes {
 		if strings.EqualFold(n.MasterID, id) {
 			replicas = append(replicas, n.Addr())
 		}
 	}
-	if len(replicas) > 0 {
-		m.P.Err("*** Let a replica take over first (CLUSTER FAILOVER TAKEOVER on %s), or bring the node back.\n",
-			strings.Join(replicas, " or "))
-	} else {
-		m.P.Err("*** It has no replica: bring the node back. To remove it anyway, giving up slots %s and their keys, "+
-			"use --abandon-slots.\n", slots.String())
-	}
+	report.JoinText{P: m.P}.UnreachableOwner(addr, slots.String(), replicas)
 	return true
 }

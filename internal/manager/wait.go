@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/node"
@@ -28,7 +29,8 @@ func (m *Manager) clusterPoll() time.Duration {
 // second that the nodes do not yet agree, and fails at the deadline with
 // redis-cli's link diagnostics naming the unreachable cluster bus ports.
 func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
-	m.P.Plain("Waiting for the cluster to join\n")
+	text := report.WaitText{P: m.P}
+	text.Joining()
 	start := time.Now()
 	checkAfter := time.Duration(20+int(float32(len(m.Nodes))*0.15)) * time.Second
 	dots, reported := 0, time.Duration(0)
@@ -40,13 +42,13 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 		elapsed := time.Since(start)
 		m.intro.introduce(ctx, texts)
 		for ; time.Duration(dots+1)*time.Second <= elapsed; dots++ {
-			m.P.Plain(".")
+			text.Dot()
 		}
 		if time.Now().After(deadline) {
 			if !m.printLinkProblems(texts) {
-				m.P.Plain("\n")
+				text.EndLine()
 			}
-			m.P.Err("[ERR] The nodes did not agree about the configuration within %s.\n", elapsed.Round(time.Second))
+			text.JoinTimedOut(elapsed)
 			return ErrReported
 		}
 		if elapsed-reported > checkAfter {
@@ -57,7 +59,7 @@ func (m *Manager) waitForJoin(ctx context.Context, deadline time.Time) error {
 			return err
 		}
 	}
-	m.P.Plain("\n")
+	text.EndLine()
 	return nil
 }
 
@@ -96,19 +98,15 @@ func (m *Manager) printLinkProblems(texts []string) bool {
 	if order.Len() == 0 {
 		return false
 	}
-	m.P.Plain("\n")
-	m.P.Err("Warning: %d node(s) may be unreachable\n", order.Len())
+	var nodes []report.UnreachableNode
 	for _, addr := range order.Keys() {
+		n := report.UnreachableNode{Addr: addr, From: from[addr]}
 		if ip, _, bus, _, ok := cluster.SplitNodeAddr(addr); ok && bus != 0 {
-			m.P.Err(" - The port %d of node %s may be unreachable from:\n", bus, ip)
-		} else {
-			m.P.Err(" - Node %s may be unreachable from:\n", addr)
+			n.BusIP, n.BusPort = ip, bus
 		}
-		for _, f := range from[addr] {
-			m.P.Err("   %s\n", f)
-		}
-		m.P.Err("Cluster bus ports must be reachable by every node.\nRemember that cluster bus ports are different from standard instance ports.\n")
+		nodes = append(nodes, n)
 	}
+	report.WaitText{P: m.P}.Unreachable(nodes)
 	return true
 }
 
@@ -138,14 +136,7 @@ func (m *Manager) waitSettled(ctx context.Context, deadline time.Time, matchMode
 			return nil
 		}
 		if time.Now().After(deadline) {
-			m.P.Err("[ERR] The cluster did not settle in time:\n")
-			for i, p := range problems {
-				if i == maxSettleProblems {
-					m.P.Err("   (and %d more)\n", len(problems)-i)
-					break
-				}
-				m.P.Err("   %s\n", p)
-			}
+			report.WaitText{P: m.P}.NotSettled(problems, maxSettleProblems)
 			return ErrReported
 		}
 		if err := sleep(ctx, m.clusterPoll()); err != nil {

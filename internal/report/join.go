@@ -1,0 +1,155 @@
+package report
+
+import (
+	"strings"
+	"time"
+)
+
+// JoinText writes add-node's and del-node's lines
+// (clusterManagerCommandAddNode, clusterManagerCommandDeleteNode) and
+// rcluster's refusals around them.
+type JoinText struct{ P *Printer }
+
+func (t JoinText) CannotConnect(addr string) {
+	t.P.Err("[ERR] Sorry, can't connect to node %s\n", addr)
+}
+
+func (t JoinText) AlreadyMember(addr, known string) {
+	t.P.Err("[ERR] Node %s is already part of the cluster (it is %s).\n", addr, known)
+}
+
+func (t JoinText) SendingMeet(addr string) {
+	t.P.Info(">>> Send CLUSTER MEET to node %s to make it join the cluster.\n", addr)
+}
+
+func (t JoinText) ConfiguringReplica(master string) {
+	t.P.Info(">>> Configure node as replica of %s.\n", master)
+}
+
+func (t JoinText) Added() { t.P.Success("[OK] New node added correctly.\n") }
+
+func (t JoinText) GettingFunctions() { t.P.Info(">>> Getting functions from cluster\n") }
+
+// NoFunctions: the cluster's FUNCTION DUMP failed (msg), nothing to copy.
+func (t JoinText) NoFunctions(msg string) { t.P.Info(t.P.Words().NoFunctions, msg) }
+
+func (t JoinText) CheckingFunctions(addr string) {
+	t.P.Info(">>> Send FUNCTION LIST to %s to verify there is no functions in it\n", addr)
+}
+
+// The function errors end with "\r\n", as redis-cli's.
+func (t JoinText) FunctionListFailed(msg string) {
+	t.P.Err(">>> Failed on CLUSTER LIST (error = '%s')\r\n", msg)
+}
+
+func (t JoinText) HasFunctions() {
+	t.P.Err(">>> New node already contains functions and can not be added to the cluster. Use FUNCTION FLUSH and try again.\r\n")
+}
+
+func (t JoinText) RestoringFunctions(addr string) {
+	t.P.Info(">>> Send FUNCTION RESTORE to %s\n", addr)
+}
+
+func (t JoinText) FunctionRestoreFailed(msg string) {
+	t.P.Err(">>> Failed loading functions to the new node (error = '%s')\r\n", msg)
+}
+
+func (t JoinText) NoSuchNodeID(id string) { t.P.Err("[ERR] No such node ID %s\n", id) }
+
+func (t JoinText) NotEmpty(addr string) {
+	t.P.Err("[ERR] Node %s is not empty! Reshard data away and try again.\n", addr)
+}
+
+func (t JoinText) OnlyForgotten(id string) {
+	t.P.Warn("*** Node %s cannot be reached: it will only be forgotten by the other nodes.\n", id)
+}
+
+func (t JoinText) SendingForget() {
+	t.P.Info(">>> Sending CLUSTER FORGET messages to the cluster...\n")
+}
+
+func (t JoinText) ReplicaMoved(replica, master string) {
+	t.P.Info(">>> %s as replica of %s\n", replica, master)
+}
+
+func (t JoinText) SendingReset() { t.P.Info(">>> Sending CLUSTER RESET SOFT to the deleted node.\n") }
+
+// SlotsInFlight refuses to delete node id while slots move to or from it.
+func (t JoinText) SlotsInFlight(slots, id, entry string) {
+	t.P.Err("[ERR] Slots %s are still being moved to or from node %s: removing it would leave the keys already moved "+
+		"on a node that does not own them. Run 'rcluster fix %s' first.\n", slots, id, entry)
+}
+
+func (t JoinText) AbandoningSlots(addr, slots string) {
+	t.P.Warn("*** --abandon-slots: node %s cannot be reached; its slots %s and the keys in them are given up.\n", addr, slots)
+}
+
+// UnreachableOwner refuses to delete an unreachable master that still owns
+// slots, and says what to do: let one of replicas take over, or bring the
+// node back (or --abandon-slots when it has none).
+func (t JoinText) UnreachableOwner(addr, slots string, replicas []string) {
+	t.P.Err("[ERR] Node %s cannot be reached and still owns slots %s: removing it would leave them uncovered, and its "+
+		"replicas would resync from another master, dropping the only other copy of their keys.\n", addr, slots)
+	if len(replicas) > 0 {
+		t.P.Err("*** Let a replica take over first (CLUSTER FAILOVER TAKEOVER on %s), or bring the node back.\n",
+			strings.Join(replicas, " or "))
+	} else {
+		t.P.Err("*** It has no replica: bring the node back. To remove it anyway, giving up slots %s and their keys, "+
+			"use --abandon-slots.\n", slots)
+	}
+}
+
+// WaitText writes the waits for a cluster to join (redis-cli's
+// clusterManagerWaitForClusterJoin) and to settle (rcluster's).
+type WaitText struct{ P *Printer }
+
+func (t WaitText) Joining() { t.P.Plain("Waiting for the cluster to join\n") }
+
+// Dot is printed for every second of the join.
+func (t WaitText) Dot() { t.P.Plain(".") }
+
+func (t WaitText) EndLine() { t.P.Plain("\n") }
+
+func (t WaitText) JoinTimedOut(elapsed time.Duration) {
+	t.P.Err("[ERR] The nodes did not agree about the configuration within %s.\n", elapsed.Round(time.Second))
+}
+
+// UnreachableNode is a node that others see as disconnected or in
+// handshake: its address, its cluster bus port and IP when its line names
+// one (BusPort 0 otherwise), and who sees it so.
+type UnreachableNode struct {
+	Addr    string
+	BusIP   string
+	BusPort int
+	From    []string
+}
+
+// Unreachable is redis-cli's report of the nodes that may be unreachable.
+func (t WaitText) Unreachable(nodes []UnreachableNode) {
+	t.P.Plain("\n")
+	t.P.Err("Warning: %d node(s) may be unreachable\n", len(nodes))
+	for _, n := range nodes {
+		if n.BusPort != 0 {
+			t.P.Err(" - The port %d of node %s may be unreachable from:\n", n.BusPort, n.BusIP)
+		} else {
+			t.P.Err(" - Node %s may be unreachable from:\n", n.Addr)
+		}
+		for _, f := range n.From {
+			t.P.Err("   %s\n", f)
+		}
+		t.P.Err("Cluster bus ports must be reachable by every node.\nRemember that cluster bus ports are different from standard instance ports.\n")
+	}
+}
+
+// NotSettled lists the problems left at the settle wait's deadline, at
+// most max of them.
+func (t WaitText) NotSettled(problems []string, max int) {
+	t.P.Err("[ERR] The cluster did not settle in time:\n")
+	for i, p := range problems {
+		if i == max {
+			t.P.Err("   (and %d more)\n", len(problems)-i)
+			break
+		}
+		t.P.Err("   %s\n", p)
+	}
+}
