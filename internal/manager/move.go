@@ -3,10 +3,8 @@ package manager
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/rcluster/rcluster/internal/report"
-	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/node"
 	"github.com/rcluster/rcluster/pkg/plan"
@@ -30,15 +28,6 @@ func migNode(n *Node) *migrate.Node {
 // their round trips.
 const slotBatch = 32
 
-// slotsText is "slot N" or "slots N-M,K".
-func slotsText(slots []int) string {
-	if len(slots) == 1 {
-		return "slot " + strconv.Itoa(slots[0])
-	}
-	set := cluster.SlotsOf(slots...)
-	return "slots " + set.String()
-}
-
 // moveSlots moves slots from src to dst, printing what redis-cli prints
 // for each (a "Moving slot" line with its dots unless quiet), and calls
 // each after every slot whose keys moved. When stop (checked after every
@@ -57,7 +46,7 @@ func (m *Manager) moveSlots(ctx context.Context, src, dst *Node, slots []int, o 
 			release()
 			release = func() {}
 			if len(slots) > 0 {
-				release = m.InFlight.start(fmt.Sprintf("%s from %s to %s", slotsText(slots), src.Addr(), dst.Addr()))
+				release = m.InFlight.start(fmt.Sprintf("%s from %s to %s", report.SlotsText(slots), src.Addr(), dst.Addr()))
 			}
 		},
 		Start: func(slot int) {

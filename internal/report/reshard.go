@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
@@ -19,6 +20,15 @@ const (
 	AskTarget  = "What is the receiving node ID? "
 	AskReshard = "Do you want to proceed with the proposed reshard plan (yes/no)? "
 )
+
+// SlotsText is "slot N" or "slots N-M,K".
+func SlotsText(slots []int) string {
+	if len(slots) == 1 {
+		return "slot " + strconv.Itoa(slots[0])
+	}
+	set := cluster.SlotsOf(slots...)
+	return "slots " + set.String()
+}
 
 // AskSource asks for the source node number i (from 1).
 func AskSource(i int) string { return fmt.Sprintf("Source node #%d: ", i) }
@@ -71,8 +81,7 @@ func (t ReshardText) NoAnswer() {
 func (t ReshardText) MoveLeftOpen(slot int, open []int, src, dst, entry string) {
 	what := "the slot may be left open, some of its keys"
 	if len(open) > 1 {
-		set := cluster.SlotsOf(open...)
-		what = "slots " + set.String() + " may be left open, some of their keys"
+		what = SlotsText(open) + " may be left open, some of their keys"
 	}
 	t.P.Stderr("*** Moving slot %d from %s to %s failed: %s on each node.\n", slot, src, dst, what)
 	t.P.Stderr("*** Run 'rcluster fix %s' to repair it; then run this command again for the slots not moved.\n", entry)
