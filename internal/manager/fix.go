@@ -17,14 +17,14 @@ import (
 type fixer struct {
 	m *Manager
 	report.FixText
-	*printObserver
+	movePrinter
 	// repairing and moving remove from the run's InFlight the slot being
 	// repaired and the slots of the move in flight.
 	repairing, moving func()
 }
 
 func (m *Manager) newFixer() *fixer {
-	return &fixer{m: m, FixText: report.FixText{P: m.P}, printObserver: newPrintObserver(m, true),
+	return &fixer{m: m, FixText: report.FixText{P: m.P}, movePrinter: movePrinter{MoveText: report.MoveText{P: m.P, Dots: true}, progress: m.Progress},
 		repairing: func() {}, moving: func() {}}
 }
 

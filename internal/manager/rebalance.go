@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/rcluster/rcluster/internal/report"
-	"github.com/rcluster/rcluster/pkg/migrate"
+	"github.com/rcluster/rcluster/pkg/move"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
@@ -51,22 +51,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 		}
 		weights[n] = float32(f)
 	}
-	var involved []*Node
-	var in []plan.RebalanceNode
-	for _, n := range m.Nodes {
-		if n.IsReplica() {
-			continue
-		}
-		if !o.UseEmptyMasters && n.Slots.Count() == 0 {
-			continue
-		}
-		w, ok := weights[n]
-		if !ok {
-			w = 1
-		}
-		involved = append(involved, n)
-		in = append(in, plan.RebalanceNode{ID: n.ID, Slots: n.Slots.Slots(), Weight: w})
-	}
+	involved, in := move.RebalanceNodes(&m.Cluster, move.RebalanceOptions{Weights: weights, UseEmptyMasters: o.UseEmptyMasters})
 	m.Check(ctx, true)
 	if len(m.Errors) > 0 {
 		text.FixFirst()
@@ -112,58 +97,18 @@ func (m *Manager) rebalanceIntro(o RebalanceOptions, balanced bool, weight float
 // moves with redis-cli's lines.
 func (m *Manager) runRebalanceMoves(ctx context.Context, moves []plan.Move, simulate bool) error {
 	if !simulate {
-		m.startProgress(ctx, "rebalance", moves)
-		defer m.Progress.Done()
+		return m.runMoves(ctx, "rebalance", moves, true)
 	}
-	// Moves between disjoint pairs run at once; the output stays in plan order.
-	jobs := make([]job, len(moves))
-	left := &unmoved{}
-	for i, mv := range moves {
-		src, dst := m.NodeByID(mv.Source), m.NodeByID(mv.Target)
-		k := left.plan("from "+src.Addr()+" to "+dst.Addr(), mv.Slots)
-		jobs[i] = job{nodes: []*Node{src, dst}, run: func(w *Manager) error {
-			return w.rebalanceMove(ctx, src, dst, mv.Slots, simulate, func(n int) { left.moved(k, n); m.afterBatch(i, n) })
-		}}
+	text := report.RebalanceText{P: m.P}
+	for _, mv := range moves {
+		text.Moving(mv.Count(), m.NodeByID(mv.Source).Addr(), m.NodeByID(mv.Target).Addr())
+		text.Simulated(mv.Count())
 	}
-	return m.interruptReport(m.runJobs(jobs, m.Opts.Parallel), left)
+	return nil
 }
 
 // cannotRebalance reports a plan's refusal.
 func (m *Manager) cannotRebalance(err error) error {
 	report.RebalanceText{P: m.P}.Cannot(strings.TrimPrefix(err.Error(), "plan: "))
 	return ErrReported
-}
-
-// rebalanceMove moves slots from src to dst with a "#" per slot, telling
-// done how many moved after each batch.
-func (m *Manager) rebalanceMove(ctx context.Context, src, dst *Node, slots []int, simulate bool, done func(n int)) error {
-	text := report.RebalanceText{P: m.P}
-	text.Moving(len(slots), src.Addr(), dst.Addr())
-	if simulate {
-		text.Simulated(len(slots))
-		return nil
-	}
-	stop := func() bool { return ctx.Err() != nil }
-	for len(slots) > 0 {
-		if stop() {
-			text.EndMove()
-			return errInterrupted
-		}
-		n := min(len(slots), slotBatch)
-		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, dst, slots[:n], moveOpts{quiet: true, update: true},
-			func(int) { text.SlotMoved() }, stop)
-		failed := failedMove(src, dst, slots[:n], moved, err)
-		slots = slots[moved:]
-		done(moved)
-		if errors.Is(err, migrate.ErrStopped) {
-			text.EndMove()
-			return errInterrupted
-		}
-		if err != nil {
-			text.MoveFailed(migrate.Text(err))
-			return failed
-		}
-	}
-	text.EndMove()
-	return nil
 }

@@ -2,14 +2,11 @@ package manager
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
-	"github.com/rcluster/rcluster/pkg/migrate"
+	"github.com/rcluster/rcluster/pkg/move"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
 
@@ -89,18 +86,16 @@ func (m *Manager) Reshard(ctx context.Context, o ReshardOptions) error {
 		}
 	}
 	if all {
-		sources = nil
-		for _, n := range m.Nodes {
-			if n.IsMaster() && n.ID != target.ID {
-				sources = append(sources, n)
-			}
-		}
+		sources = move.OtherMasters(&m.Cluster, target)
 	}
 	if len(sources) == 0 {
 		report.ReshardText{P: m.P}.NoSources()
 		return ErrReported
 	}
-	moves := plan.ReshardTable(reshardSources(sources), slots, target.ID)
+	moves, err := move.PlanReshard(&m.Cluster, slots, target, sources)
+	if err != nil {
+		return err
+	}
 	return m.runReshardPlan(ctx, o, slots, sources, target, moves)
 }
 
@@ -134,10 +129,8 @@ func reshardSources(nodes []*Node) []plan.ReshardSource {
 // move <slots> slots.", the nodes, a line per slot), asks to proceed unless
 // told yes, and carries out the moves.
 func (m *Manager) runReshardPlan(ctx context.Context, o ReshardOptions, slots int, sources []*Node, target *Node, moves []plan.Move) error {
-	byID := map[string]*Node{}
 	shown := make([]*cluster.Node, len(sources))
 	for i, s := range sources {
-		byID[s.ID] = s
 		shown[i] = s.Node
 	}
 	report.ReshardText{P: m.P}.Plan(slots, shown, target.Node, moves)
@@ -151,143 +144,7 @@ func (m *Manager) runReshardPlan(ctx context.Context, o ReshardOptions, slots in
 			return ErrReported
 		}
 	}
-	// One job per source: sources move their slots to the target at once,
-	// the output stays in plan order.
-	left := &unmoved{}
-	m.startProgress(ctx, "reshard", moves)
-	defer m.Progress.Done()
-	jobs := make([]job, len(moves))
-	for i, mv := range moves {
-		src := byID[mv.Source]
-		k := left.plan("from "+src.Addr(), mv.Slots)
-		jobs[i] = job{nodes: []*Node{src}, run: func(w *Manager) error {
-			return w.reshardFrom(ctx, src, target, mv.Slots, func(n int) { left.moved(k, n); m.afterBatch(i, n) })
-		}}
-	}
-	return m.interruptReport(m.runJobs(jobs, m.Opts.Parallel), left)
-}
-
-// reshardFrom moves slots from src to target in batches, printing
-// redis-cli's lines and telling done how many moved after each batch.
-// After Ctrl-C the slot in flight is finished and no other is started, so
-// none is left open.
-func (m *Manager) reshardFrom(ctx context.Context, src, target *Node, slots []int, done func(n int)) error {
-	stop := func() bool { return ctx.Err() != nil }
-	for len(slots) > 0 {
-		if stop() {
-			return errInterrupted
-		}
-		n := min(len(slots), slotBatch)
-		moved, err := m.moveSlots(context.WithoutCancel(ctx), src, target, slots[:n], moveOpts{verbose: true}, nil, stop)
-		failed := failedMove(src, target, slots[:n], moved, err)
-		slots = slots[moved:]
-		done(moved)
-		if errors.Is(err, migrate.ErrStopped) {
-			return errInterrupted
-		}
-		if err != nil {
-			report.ReshardText{P: m.P}.MoveFailed(migrate.Text(err))
-			return failed
-		}
-	}
-	return nil
-}
-
-// afterBatch tells batchDone, when set, that move i of the plan being
-// carried out moved n more slots.
-func (m *Manager) afterBatch(i, n int) {
-	if m.batchDone != nil && n > 0 {
-		m.batchDone(i, n)
-	}
-}
-
-// errInterrupted ends a job that stopped after Ctrl-C with no slot open.
-var errInterrupted = errors.New("interrupted")
-
-// moveFailed ends a job whose move failed in slot while the slots open
-// (slot among them) were open: they may be left open, their keys split
-// between src and dst.
-type moveFailed struct {
-	slot     int
-	open     []int
-	src, dst *Node
-}
-
-func (e *moveFailed) Error() string {
-	return fmt.Sprintf("moving slot %d from %s to %s failed", e.slot, e.src.Addr(), e.dst.Addr())
-}
-
-// failedMove is the error that ends a job after moveSlots returned err
-// having moved the first moved of slots: *moveFailed naming the slot it
-// failed in and those open with it, or ErrReported when every slot changed
-// owner and only telling the other masters failed (gossip tells them).
-func failedMove(src, dst *Node, slots []int, moved int, err error) error {
-	var left *migrate.LeftOpen
-	switch {
-	case errors.As(err, &left) && moved < len(slots):
-		return &moveFailed{slot: slots[moved], open: left.Slots, src: src, dst: dst}
-	case errors.As(err, &left): // every slot is the target's; the source may still migrate some
-		return &moveFailed{slot: left.Slots[0], open: left.Slots, src: src, dst: dst}
-	case err == nil || moved >= len(slots):
-		return ErrReported
-	}
-	return &moveFailed{slot: slots[moved], open: []int{slots[moved]}, src: src, dst: dst}
-}
-
-// unmoved keeps the slots of each move of a plan (one per source, or per
-// source and target) that have not moved yet, for the report of a run
-// stopped by Ctrl-C: every move is listed, also those that never started.
-type unmoved struct {
-	mu     sync.Mutex
-	labels []string
-	left   [][]int
-}
-
-// plan records a move's slots, in the order they move, and returns its index.
-func (u *unmoved) plan(label string, slots []int) int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.labels = append(u.labels, label)
-	u.left = append(u.left, slots)
-	return len(u.left) - 1
-}
-
-// moved records that the next n slots of move i moved.
-func (u *unmoved) moved(i, n int) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.left[i] = u.left[i][n:]
-}
-
-// interruptReport turns a run stopped by Ctrl-C or by a failed move into
-// its report on stderr (the progress bar cleared first): after Ctrl-C the
-// slot in flight was completed and none is left open; after a failure,
-// the slot it failed in and the command that repairs it. Then, a line per
-// move, the slots not moved. Other errors pass through.
-func (m *Manager) interruptReport(err error, u *unmoved) error {
-	var failed *moveFailed
-	if !errors.Is(err, errInterrupted) && !errors.As(err, &failed) {
-		return err
-	}
-	m.Progress.Done()
-	text := report.ReshardText{P: m.P}
-	if failed != nil {
-		text.MoveLeftOpen(failed.slot, failed.open, failed.src.Addr(), failed.dst.Addr(), m.Nodes[0].Addr())
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	first := failed == nil
-	for i, left := range u.left {
-		if len(left) == 0 {
-			continue
-		}
-		if first {
-			text.Interrupted(left[0])
-			first = false
-		}
-		text.NotMoved(u.labels[i], left)
-	}
-	return ErrReported
+	return m.runMoves(ctx, "reshard", moves, false)
 }
 
 // noAnswer reports that standard input ended before a question was
