@@ -9,6 +9,7 @@ import (
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/settle"
 )
 
 // Plans of evacuate and fix, carried out by apply.
@@ -157,15 +158,15 @@ func (m *Manager) evacuationSteps(ctx context.Context, o ApplyOptions, fo Failov
 		}
 		switch {
 		case recorded[master.ID]:
-			return nil, nil, fmt.Sprintf("the failover of %s to %s is recorded as done, but %s is %s with slots %s", name(master), name(replica), name(replica), roleOf(replica.MasterID), replica.Slots.String())
+			return nil, nil, fmt.Sprintf("the failover of %s to %s is recorded as done, but %s is %s with slots %s", name(master), name(replica), name(replica), settle.RoleText(replica.MasterID), replica.Slots.String())
 		case master.IsReplica():
-			return nil, nil, fmt.Sprintf("master %s of the plan is now %s", name(master), roleOf(master.MasterID))
+			return nil, nil, fmt.Sprintf("master %s of the plan is now %s", name(master), settle.RoleText(master.MasterID))
 		case m.announcedHost(master) != ev.Host:
 			return nil, nil, fmt.Sprintf("master %s is on host %s, not on %s", name(master), m.announcedHost(master), ev.Host)
 		case master.Slots != slots:
 			return nil, nil, fmt.Sprintf("master %s owns slots %s, the plan fails over slots %s", name(master), master.Slots.String(), slots.String())
 		case !strings.EqualFold(replica.MasterID, master.ID):
-			return nil, nil, fmt.Sprintf("node %s, the replica the plan promotes in place of %s, is %s", name(replica), name(master), roleOf(replica.MasterID))
+			return nil, nil, fmt.Sprintf("node %s, the replica the plan promotes in place of %s, is %s", name(replica), name(master), settle.RoleText(replica.MasterID))
 		case m.announcedHost(replica) == ev.Host:
 			return nil, nil, fmt.Sprintf("replica %s is on the host evacuated, %s", name(replica), ev.Host)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/node"
+	"github.com/rcluster/rcluster/pkg/settle"
 )
 
 // FailoverOptions are the settings of failover and evacuate.
@@ -180,7 +181,7 @@ func (m *Manager) newMasterProblems(ctx context.Context, id, oldID string, slots
 		case seen == nil:
 			problems = append(problems, fmt.Sprintf("%s: does not know %s", m.Nodes[i].Addr(), id))
 		case seen.MasterID != "" || !hasAll(&seen.Slots, slots):
-			problems = append(problems, fmt.Sprintf("%s: sees %s as %s with slots %s", m.Nodes[i].Addr(), id, roleOf(seen.MasterID), seen.Slots.String()))
+			problems = append(problems, fmt.Sprintf("%s: sees %s as %s with slots %s", m.Nodes[i].Addr(), id, settle.RoleText(seen.MasterID), seen.Slots.String()))
 		}
 		if oldID != "" {
 			problems = append(problems, replicaProblems(m.Nodes[i], text, map[string]string{oldID: id})...)
@@ -209,7 +210,7 @@ func replicaProblems(n *Node, text string, want map[string]string) []string {
 	var problems []string
 	for _, id := range slices.Sorted(maps.Keys(want)) {
 		if l, err := cluster.LineOf(text, id); err == nil && l != nil && !strings.EqualFold(l.MasterID, want[id]) {
-			problems = append(problems, fmt.Sprintf("%s: sees %s as %s, not as a replica of %s", n.Addr(), id, roleOf(l.MasterID), want[id]))
+			problems = append(problems, fmt.Sprintf("%s: sees %s as %s, not as a replica of %s", n.Addr(), id, settle.RoleText(l.MasterID), want[id]))
 		}
 	}
 	return problems

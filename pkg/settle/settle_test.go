@@ -1,0 +1,49 @@
+package settle
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/inspect"
+)
+
+func TestProblemString(t *testing.T) {
+	n := func(port int) *inspect.Node {
+		return &inspect.Node{Node: &cluster.Node{Host: "127.0.0.1", Port: port}}
+	}
+	var many []*inspect.Node
+	for p := 7001; p <= 7007; p++ {
+		many = append(many, n(p))
+	}
+	cases := []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{Kind: NoAnswer, Node: n(7000), Err: errors.New("i/o timeout")}, "127.0.0.1:7000: i/o timeout"},
+		{Problem{Kind: StateNotOK, Node: n(7000), State: "fail"}, "127.0.0.1:7000: cluster_state:fail"},
+		{Problem{Kind: WrongRole, Node: n(7000)}, "127.0.0.1:7000: is not yet a master"},
+		{Problem{Kind: WrongRole, Node: n(7000), Master: "abc"}, "127.0.0.1:7000: is not yet a replica of abc"},
+		{Problem{Kind: ReplicaOfReplica, Node: n(7000), Master: "abc", MasterOf: "def"}, "127.0.0.1:7000: replicates abc, which is itself a replica (of def)"},
+		{Problem{Kind: UnknownNode, Node: n(7000), ID: "abc"}, "127.0.0.1:7000: does not know node abc yet"},
+		{Problem{Kind: KnownCount, Node: n(7000), Known: 5, Want: 6}, "127.0.0.1:7000: knows 5 nodes, expected 6"},
+		{Problem{Kind: SlotsDisagree, Nodes: many[:2], Reference: n(7000)},
+			"nodes do not agree about the slots configuration: 127.0.0.1:7001, 127.0.0.1:7002 see it otherwise than 127.0.0.1:7000"},
+		{Problem{Kind: SlotsDisagree, Nodes: many, Reference: n(7000)},
+			"nodes do not agree about the slots configuration: 127.0.0.1:7001, 127.0.0.1:7002, 127.0.0.1:7003, 127.0.0.1:7004, 127.0.0.1:7005, 2 more see it otherwise than 127.0.0.1:7000"},
+		{Problem{Kind: SlotsDisagree}, "nodes do not agree about the slots configuration"},
+	}
+	for _, c := range cases {
+		if got := c.p.String(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
+
+func TestPoll(t *testing.T) {
+	for _, c := range []struct{ n, ms int }{{1, 50}, {6, 50}, {150, 300}, {1000, 1000}} {
+		if got := Poll(c.n).Milliseconds(); got != int64(c.ms) {
+			t.Errorf("Poll(%d) = %d ms, want %d", c.n, got, c.ms)
+		}
+	}
+}
