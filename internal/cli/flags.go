@@ -378,7 +378,7 @@ type migrationOptions struct {
 }
 
 func (o *migrationOptions) addFlags(fs *pflag.FlagSet) {
-	fs.IntVar(&o.timeout, "timeout", 60000, "MIGRATE timeout in milliseconds")
+	fs.IntVar(&o.timeout, "timeout", migrate.DefaultTimeout, "MIGRATE timeout in milliseconds")
 	fs.IntVar(&o.pipeline, "pipeline", 0, "exactly N keys per GETKEYSINSLOT and MIGRATE, as redis-cli (its default is 10); 0 sizes batches by --batch-keys and --batch-bytes")
 	fs.IntVar(&o.batchKeys, "batch-keys", migrate.DefaultBatchKeys, "without --pipeline: at most this many keys per MIGRATE")
 	fs.Int64Var(&o.batchBytes, "batch-bytes", migrate.DefaultBatchBytes, "without --pipeline: at most this many bytes per MIGRATE (a bigger key moves alone)")

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,7 +28,7 @@ func (n *Node) Addr() string { return n.Host + ":" + strconv.Itoa(n.Port) }
 
 // Options of a Mover.
 type Options struct {
-	Timeout int // MIGRATE timeout in milliseconds (redis-cli default 60000)
+	Timeout int // MIGRATE timeout in milliseconds (0: DefaultTimeout)
 	// Pipeline > 0 moves exactly that many keys per GETKEYSINSLOT and
 	// MIGRATE (redis-cli's --cluster-pipeline, default 10); 0 batches
 	// adaptively by BatchKeys and BatchBytes.
@@ -49,6 +50,9 @@ type Options struct {
 	User     string // credentials MIGRATE passes to the target
 	Password string
 }
+
+// DefaultTimeout is redis-cli's MIGRATE timeout, in milliseconds.
+const DefaultTimeout = 60000
 
 // Keep chooses the copy that survives when a key is on both nodes.
 type Keep int
@@ -486,7 +490,7 @@ func dropSourceCopies(ctx context.Context, src, dst *Node, keys []any, obs Obser
 
 func (m *Mover) migrateArgs(dst *Node, keys []any, replace bool) []any {
 	args := make([]any, 0, 12+len(keys))
-	args = append(args, "MIGRATE", dst.Host, dst.Port, "", 0, m.Opts.Timeout)
+	args = append(args, "MIGRATE", dst.Host, dst.Port, "", 0, cmp.Or(m.Opts.Timeout, DefaultTimeout))
 	if replace {
 		args = append(args, "REPLACE")
 	}
