@@ -195,7 +195,7 @@ func (m *Manager) openSlotDetails(ctx context.Context, open []inspect.OpenSlots)
 // ShowNodes prints every loaded node's block.
 func (m *Manager) ShowNodes() {
 	for _, n := range m.Nodes {
-		m.P.Plain("%s\n", report.NodeBlock(n.Node, 0, false))
+		m.P.ListNode(n.Node, false)
 	}
 }
 

@@ -206,7 +206,7 @@ func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 		} else if n.Slots.Count() > 0 {
 			doc.Masters = append(doc.Masters, report.CreateMaster{Address: n.Addr(), Slots: report.Ranges(&n.Slots)})
 		}
-		m.P.Plain("%s\n", report.NodeBlock(n.Node, 0, true))
+		m.P.ListNode(n.Node, true)
 	}
 	m.Plan = doc
 }
@@ -278,7 +278,7 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 		}
 		if r.nodesErr != nil {
 			if r.nodesErr == cluster.ErrBadNodesReply {
-				m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
+				m.P.BadNodesReply()
 			} else {
 				m.P.ReplyError(n.Addr(), report.ReplyText(r.nodesErr))
 			}
@@ -308,7 +308,7 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 	seen := map[string]*Node{}
 	for _, n := range nodes {
 		if prev, dup := seen[n.ID]; dup {
-			m.P.Err("[ERR] Node %s is the same node as %s (ID %s): give every node only once.\n", n.Addr(), prev.Addr(), n.ID)
+			m.P.SameNode(n.Addr(), prev.Addr(), n.ID)
 			closeAll()
 			return nil, ErrReported
 		}
@@ -390,7 +390,7 @@ func (m *Manager) firstError(errs []error) error {
 func (m *Manager) meetArgs(ctx context.Context, n *Node) (node.Cmd, error) {
 	args, err := meetCommand(ctx, n)
 	if err != nil {
-		m.P.Stderr("Invalid IP address or hostname specified: %s\n", n.Host)
+		m.P.InvalidHost(n.Host)
 		return nil, ErrReported
 	}
 	return args, nil

@@ -53,7 +53,7 @@ func (m *Manager) loaded(c *inspect.Cluster, err error) error {
 			m.reportConnect(de.Addr, de.Err)
 		case errors.As(u.Err, &ne):
 			if errors.Is(ne.Err, cluster.ErrBadNodesReply) {
-				m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
+				m.P.BadNodesReply()
 			}
 			m.P.Err("[ERR] Unable to load info for node %s\n", ne.Addr)
 		}
@@ -78,7 +78,7 @@ func (m *Manager) reportEntryError(err error) {
 	case errors.As(err, &nc):
 		m.P.NotClusterNode(nc.Addr, "")
 	case errors.As(err, &ne) && errors.Is(ne.Err, cluster.ErrBadNodesReply):
-		m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
+		m.P.BadNodesReply()
 	case errors.As(err, &ne):
 		m.P.ReplyError(ne.Addr, report.ReplyText(ne.Err))
 	}

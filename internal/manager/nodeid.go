@@ -63,8 +63,7 @@ func (m *Manager) matchID(id string) idMatch {
 func (m *Manager) resolveID(id string) (full string, ok bool) {
 	match := m.matchID(id)
 	if len(match.Candidates) > 0 {
-		m.P.Err("*** The node ID prefix %s is ambiguous: it starts the IDs of %s. Give more of the ID.\n",
-			id, strings.Join(match.Candidates, ", "))
+		m.P.AmbiguousID(id, match.Candidates)
 		return "", false
 	}
 	return match.ID, true

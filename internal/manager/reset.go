@@ -177,7 +177,7 @@ func (m *Manager) InspectForReset(ctx context.Context, addrs []Address) ([]*Rese
 		case ie.NotCluster:
 			m.P.NotClusterNode(addr, "")
 		case errors.Is(ie.Err, cluster.ErrBadNodesReply):
-			m.P.Stderr("Error: invalid CLUSTER NODES reply\n")
+			m.P.BadNodesReply()
 		default:
 			m.P.ReplyError(addr, report.ReplyText(ie.Err))
 		}

@@ -30,3 +30,15 @@ func NodeBlock(n *cluster.Node, indent int, pending bool) string {
 	}
 	return b.String()
 }
+
+// ListNode prints n's block and a newline, as redis-cli lists nodes (see
+// NodeBlock for pending).
+func (p *Printer) ListNode(n *cluster.Node, pending bool) {
+	p.Plain("%s\n", NodeBlock(n, 0, pending))
+}
+
+// AmbiguousID refuses a node ID prefix that starts several IDs.
+func (p *Printer) AmbiguousID(prefix string, ids []string) {
+	p.Err("*** The node ID prefix %s is ambiguous: it starts the IDs of %s. Give more of the ID.\n",
+		prefix, strings.Join(ids, ", "))
+}

@@ -101,5 +101,15 @@ func (p *Printer) NotEmpty(addr, cmdErr string) {
 	p.Err("[ERR] Node %s %s\n", addr, cmdErr)
 }
 
+// BadNodesReply is redis-cli's message for a CLUSTER NODES reply it cannot
+// parse.
+func (p *Printer) BadNodesReply() { p.Stderr("Error: invalid CLUSTER NODES reply\n") }
+
+// InvalidHost is redis-cli's message for a host that does not resolve to the
+// IP CLUSTER MEET needs.
+func (p *Printer) InvalidHost(host string) {
+	p.Stderr("Invalid IP address or hostname specified: %s\n", host)
+}
+
 // InvalidAddress is redis-cli's message for a bad "host:port" or "host port".
 const InvalidAddress = "[ERR] Invalid arguments: you need to pass either a valid address (ie. 120.0.0.1:7000) or space separated IP and port (ie. 120.0.0.1 7000)\n"
