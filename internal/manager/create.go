@@ -28,7 +28,7 @@ func (a Address) String() string { return a.Host + ":" + fmt.Sprint(a.Port) }
 // CreateOptions are the settings of create.
 type CreateOptions struct {
 	Replicas int
-	// Confirm asks "Can I set the above configuration?"; nil means --yes.
+	// Confirm asks report.AskCreate; nil means --yes.
 	Confirm func(msg string) bool
 	// JoinTimeout bounds the wait for the nodes to join and settle.
 	JoinTimeout time.Duration
@@ -76,12 +76,12 @@ func (m *Manager) zonesOf(ctx context.Context, nodes []*Node, zones map[string]s
 		}
 	}
 	if len(missing) > 0 {
-		m.P.Err("*** No zone for %s: give --zone HOST=ZONE for every host (or HOST:PORT=ZONE for every node).\n", strings.Join(missing, ", "))
+		report.CreateText{P: m.P}.NoZone(missing)
 		return nil, ErrReported
 	}
 	for _, key := range slices.Sorted(maps.Keys(zones)) {
 		if !used[key] {
-			m.P.Err("*** --zone %s=%s names no node given to create.\n", key, zones[key])
+			report.CreateText{P: m.P}.UnusedZone(key, zones[key])
 			return nil, ErrReported
 		}
 	}
@@ -112,7 +112,7 @@ func (m *Manager) availabilityZones(ctx context.Context, nodes []*Node) []string
 	case 0:
 		return nil
 	}
-	m.P.Stderr("availability-zone is set on %d of %d nodes only: laying out by host (--zone gives every node's zone).\n", set, len(nodes))
+	report.CreateText{P: m.P}.PartialZones(set, len(nodes))
 	return nil
 }
 
@@ -126,11 +126,9 @@ func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) 
 	m.Nodes = nodes
 	defer m.Close()
 
+	text := report.CreateText{P: m.P}
 	if masters := plan.MasterCount(len(nodes), o.Replicas); masters < 3 || o.Replicas < 0 {
-		m.P.Err("*** ERROR: Invalid configuration for cluster creation.\n"+
-			m.P.Words().TooFewPrimaries+
-			"*** This is not possible with %d nodes and %d replicas per node.", len(nodes), o.Replicas)
-		m.P.Err("\n*** At least %d nodes are required.\n", 3*(o.Replicas+1))
+		text.TooFewMasters(len(nodes), o.Replicas)
 		return ErrReported
 	}
 
@@ -138,7 +136,7 @@ func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) 
 	if err != nil {
 		return err
 	}
-	m.P.Info(">>> Performing hash slots allocation on %d nodes...\n", len(nodes))
+	text.Allocating(len(nodes))
 	in := make([]plan.CreateNode, len(nodes))
 	for i, n := range nodes {
 		// The planner keeps replicas off their master's "host": with
@@ -153,7 +151,7 @@ func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) 
 	if o.DryRun {
 		return nil
 	}
-	if o.Confirm != nil && !o.Confirm("Can I set the above configuration?") {
+	if o.Confirm != nil && !o.Confirm(report.AskCreate) {
 		return nil // redis-cli exits 0 when the plan is declined
 	}
 	if err := m.applyCreate(ctx, p, o); err != nil {
@@ -175,27 +173,28 @@ func (m *Manager) Create(ctx context.Context, addrs []Address, o CreateOptions) 
 // printCreatePlan prints the allocation and the node listing of the plan,
 // and sets the planned slots and masters on the nodes.
 func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
+	text := report.CreateText{P: m.P}
 	for i, mi := range p.Masters {
 		r := p.Ranges[i]
-		m.P.Plain(m.P.Words().PrimarySlots, i, r.Start, r.End)
+		text.MasterSlots(i, r.Start, r.End)
 		m.Nodes[mi].Slots = cluster.SlotSet{}
 		m.Nodes[mi].Slots.AddRange(r.Start, r.End)
 	}
 	for i, a := range p.Assignments {
 		if i == p.ExtraFrom {
-			m.P.Plain("Adding extra replicas...\n")
+			text.ExtraReplicas()
 		}
-		m.P.Plain("Adding replica %s to %s\n", m.Nodes[a.Replica].Addr(), m.Nodes[a.Master].Addr())
+		text.AddingReplica(m.Nodes[a.Replica].Addr(), m.Nodes[a.Master].Addr())
 	}
 	if p.Optimized {
-		m.P.Info("%s", m.P.Words().OptimizeReplicas)
+		text.Optimizing()
 		switch {
 		case p.Score == 0:
-			m.P.Success("[OK] Perfect anti-affinity obtained!\n")
+			text.PerfectAntiAffinity()
 		case p.Score >= 10000:
-			m.P.Warn("%s", m.P.Words().ReplicasSameHost)
+			text.ReplicasWithMaster()
 		default:
-			m.P.Warn("%s", m.P.Words().ReplicasOfPrimarySameHost)
+			text.ReplicasTogether()
 		}
 	}
 	doc := report.CreatePlanDoc{Masters: []report.CreateMaster{}, Replicas: []report.CreateReplica{}}
@@ -339,12 +338,13 @@ func (m *Manager) applyCreate(ctx context.Context, p *plan.CreatePlan, o CreateO
 			fresh.nodes = append(fresh.nodes, n)
 		}
 	}
-	m.P.Info(">>> Nodes configuration updated\n")
-	m.P.Info(">>> Assign a different config epoch to each node\n")
+	text := report.CreateText{P: m.P}
+	text.Configured()
+	text.AssigningEpochs()
 	node.Each(len(m.Nodes), func(i int) {
 		_ = node.SetConfigEpoch(ctx, m.Nodes[i].Client, i+1) // errors ignored, as redis-cli does
 	})
-	m.P.Info(">>> Sending CLUSTER MEET messages to join the cluster\n")
+	text.SendingMeets()
 	meet, err := m.meetArgs(ctx, m.Nodes[0])
 	if err != nil {
 		return err
