@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/node"
 )
@@ -46,6 +47,7 @@ func (m *Manager) Backup(ctx context.Context, checkOK bool, o BackupOptions) err
 	// as redis-cli's "Error opening" message on the first RDB file.
 	_ = os.MkdirAll(o.Dir, 0o755)
 
+	text := report.BackupText{P: m.P}
 	var json strings.Builder
 	json.WriteString("[\n")
 	for i, n := range m.Nodes {
@@ -56,7 +58,7 @@ func (m *Manager) Backup(ctx context.Context, checkOK bool, o BackupOptions) err
 		if n.IsReplica() {
 			continue
 		}
-		m.P.Info(">>> Node %s -> Saving RDB...\n", n.Addr())
+		text.SavingRDB(n.Addr())
 		if err := m.saveRDB(ctx, n, o); err != nil {
 			return err
 		}
@@ -64,16 +66,15 @@ func (m *Manager) Backup(ctx context.Context, checkOK bool, o BackupOptions) err
 	json.WriteString("\n]")
 
 	path := dirFile(o.Dir, "nodes.json")
-	m.P.Info("Saving cluster configuration to: %s\n", path)
+	text.SavingLayout(path)
 	if err := os.WriteFile(path, []byte(json.String()), 0o666); err != nil {
-		m.P.Err("Could not save nodes to: %s\n", path)
-		m.P.Success("[ERR] Failed to back cluster!\n")
+		text.LayoutNotSaved(path)
 		return ErrReported
 	}
 	if !checkOK {
-		m.P.Warn("*** Cluster seems to have some problems, please be aware of it if you're going to restore this backup.\n")
+		text.ClusterHasProblems()
 	}
-	m.P.Success("[OK] Backup created into: %s\n", o.Dir)
+	text.Created(o.Dir)
 	return nil
 }
 
@@ -150,11 +151,12 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 		return err
 	}
 	defer conn.Close()
+	text := report.BackupText{P: m.P}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 
 	if _, err := conn.Write([]byte("SYNC\r\n")); err != nil {
-		m.P.Stderr("Error writing to master\n")
+		text.SyncNotSent()
 		return ErrReported
 	}
 	r := bufio.NewReaderSize(conn, 64*1024)
@@ -166,7 +168,7 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			m.P.Stderr("Error reading bulk length while SYNCing\n")
+			text.NoBulkLength()
 			return ErrReported
 		}
 		if c == '\n' {
@@ -178,7 +180,7 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 		line = append(line, c)
 	}
 	if line[0] == '-' {
-		m.P.Stderr(m.P.Words().SyncFailed, line)
+		text.SyncFailed(string(line))
 		return ErrReported
 	}
 	var mark []byte
@@ -190,13 +192,13 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 	}
 	file := m.RDBFileName(o.Dir, n)
 	if mark != nil {
-		m.P.Stderr(m.P.Words().SyncSentEOF, file)
+		text.SyncSentUntilEOF(file)
 	} else {
-		m.P.Stderr(m.P.Words().SyncSent, payload, file)
+		text.SyncSent(payload, file)
 	}
 	f, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
-		m.P.Stderr("Error opening '%s': %s\n", file, strerror(err))
+		text.CannotOpen(file, strerror(err))
 		return ErrReported
 	}
 	defer f.Close()
@@ -217,7 +219,7 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			m.P.Stderr("I/O Error reading RDB payload from socket\n")
+			text.ReadFailed()
 			return ErrReported
 		}
 		if nw, err := f.Write(buf[:nr]); err != nil || nw != nr {
@@ -225,7 +227,7 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 			if err != nil {
 				msg = strerror(err)
 			}
-			m.P.Stderr("Error writing data to file: %s\n", msg)
+			text.WriteFailed(msg)
 			return ErrReported
 		}
 		written += uint64(nr)
@@ -242,19 +244,19 @@ func (m *Manager) saveRDB(ctx context.Context, n *Node, o BackupOptions) error {
 	if mark != nil {
 		size := written - rdbEOFMarkSize
 		if err := f.Truncate(int64(size)); err != nil {
-			m.P.Stderr("ftruncate failed: %s.\n", strerror(err))
+			text.TruncateFailed(strerror(err))
 		}
-		m.P.Stderr("Transfer finished with success after %d bytes\n", size)
+		text.TransferredUntilEOF(size)
 	} else {
-		m.P.Stderr("Transfer finished with success.\n")
+		text.Transferred()
 	}
 	conn.Close() // as redis-cli: before the fsync, which may take time
 	if err := f.Sync(); err != nil {
-		m.P.Stderr("Fail to fsync '%s': %s\n", file, strerror(err))
+		text.FsyncFailed(file, strerror(err))
 		return ErrReported
 	}
 	if err := f.Close(); err != nil {
-		m.P.Stderr("Error writing data to file: %s\n", strerror(err))
+		text.WriteFailed(strerror(err))
 		return ErrReported
 	}
 	return nil
