@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/node"
 )
@@ -45,14 +46,14 @@ func (m *Manager) Import(ctx context.Context, o ImportOptions) error {
 	if o.Pipeline <= 0 {
 		o.Pipeline = 10
 	}
-	im := &importer{m: m, o: o, addr: o.From.String()}
+	im := &importer{m: m, o: o, addr: o.From.String(), text: report.ImportText{P: m.P}}
 	src, err := o.Dial(ctx, o.From.Host, o.From.Port)
 	if err != nil {
 		var ce *node.ConnectError
 		var ae *node.AuthError
 		switch {
 		case errors.As(err, &ae):
-			m.P.Stderr("AUTH failed: %s\n", ae.Msg)
+			im.text.AuthFailed(ae.Msg)
 		case errors.As(err, &ce):
 			m.P.ConnectError(im.addr, ce.Reason+".")
 		default:
@@ -68,14 +69,14 @@ func (m *Manager) Import(ctx context.Context, o ImportOptions) error {
 		return im.sourceError(err)
 	}
 	if v, ok := node.InfoField(info, "cluster_enabled"); !ok || cluster.Atoi(v) != 0 {
-		m.P.Err("[ERR] The source node should not be a cluster node.\n")
+		im.text.SourceIsCluster()
 		return ErrReported
 	}
 	size, err := node.Int(src.Do(ctx, "DBSIZE"))
 	if err != nil {
 		return im.sourceError(err)
 	}
-	m.P.Warn("*** Importing %d keys from DB 0\n", int32(size))
+	im.text.Importing(int32(size))
 	if o.DryRun {
 		return nil
 	}
@@ -136,6 +137,7 @@ type importer struct {
 	addr  string // the source, as typed
 	src   node.Client
 	owner [cluster.NumSlots]*Node
+	text  report.ImportText
 }
 
 // sourceError reports a failed command on the source: its error reply as
@@ -143,9 +145,9 @@ type importer struct {
 func (im *importer) sourceError(err error) error {
 	var re *node.ReplyError
 	if errors.As(err, &re) {
-		im.m.P.Err("Source %s replied with error:\n%s\n", im.addr, re.Msg)
+		im.text.SourceError(im.addr, re.Msg)
 	} else {
-		im.m.P.Stderr("I/O error with the source %s: %v\n", im.addr, err)
+		im.text.SourceIOError(im.addr, err)
 	}
 	return ErrReported
 }
@@ -159,7 +161,7 @@ func (im *importer) migrate(ctx context.Context, keys []string) error {
 	for i, k := range keys {
 		t := im.owner[cluster.KeySlot(k)]
 		if t == nil { // the check refuses uncovered slots; kept as a guard
-			im.m.P.Err("[ERR] No master owns slot %d of key %s\n", cluster.KeySlot(k), cString(k))
+			im.text.NoOwner(cluster.KeySlot(k), cString(k))
 			return ErrReported
 		}
 		targets[i] = t
@@ -277,21 +279,21 @@ func (im *importer) migrateBatched(ctx context.Context, keys []string, targets [
 	}
 	for i, k := range keys {
 		b := batchOf[i]
-		im.m.P.Plain("Migrating %s to %s: ", cString(k), targets[i].Addr())
+		im.text.Migrating(cString(k), targets[i].Addr())
 		if !b.done || b.err != nil {
 			if b.err == nil { // cannot happen: batches run in first-key order
 				b.err = errors.New("not migrated")
 			}
 			return im.sourceError(b.err)
 		}
-		im.m.P.Success("OK\n")
+		im.text.Migrated()
 	}
 	return nil
 }
 
 // migrateOne sends one key alone, with redis-cli's exact command.
 func (im *importer) migrateOne(ctx context.Context, key string, target *Node) error {
-	im.m.P.Plain("Migrating %s to %s: ", cString(key), target.Addr())
+	im.text.Migrating(cString(key), target.Addr())
 	args := []any{"MIGRATE", target.Host, target.Port, key, 0, im.o.Timeout}
 	args = im.appendAuth(args)
 	if im.o.Copy {
@@ -303,7 +305,7 @@ func (im *importer) migrateOne(ctx context.Context, key string, target *Node) er
 	if _, err := im.src.Do(ctx, args...); err != nil {
 		return im.sourceError(err)
 	}
-	im.m.P.Success("OK\n")
+	im.text.Migrated()
 	return nil
 }
 
