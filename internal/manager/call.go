@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -32,11 +33,8 @@ type CallReply struct {
 // as redis-cli's raw output ("Failed!" when the node gave no reply). It
 // returns the replies in that order.
 func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) []CallReply {
-	m.P.Info(">>> Calling")
-	for _, a := range args {
-		m.P.Plain(" %s", a)
-	}
-	m.P.Plain("\n")
+	text := report.CallText{P: m.P}
+	text.Calling(args)
 
 	var sel []*Node
 	for _, n := range m.Nodes {
@@ -60,11 +58,11 @@ func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) []Call
 		var re *node.ReplyError
 		switch {
 		case r.Err == nil:
-			m.P.Plain("%s: %s\n", r.Node.Addr(), cString(FormatRaw(r.Value, delim)))
+			text.Reply(r.Node.Addr(), cString(FormatRaw(r.Value, delim)))
 		case errors.As(r.Err, &re):
-			m.P.Plain("%s: %s\n", r.Node.Addr(), cString(re.Msg+"\n"))
+			text.Reply(r.Node.Addr(), cString(re.Msg+"\n"))
 		default:
-			m.P.Plain("%s: Failed!\n", r.Node.Addr())
+			text.Failed(r.Node.Addr())
 		}
 	}
 	return replies

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -15,13 +16,14 @@ import (
 // error (nil when it was set), in node order.
 func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) []error {
 	errs := make([]error, len(m.Nodes))
+	text := report.SetTimeoutText{P: m.P}
 	if dryRun {
 		for _, n := range m.Nodes {
-			m.P.Plain("Would set cluster-node-timeout to %d on %s\n", ms, n.Addr())
+			text.WouldSet(ms, n.Addr())
 		}
 		return errs
 	}
-	m.P.Info(">>> Reconfiguring node timeout in every cluster node...\n")
+	text.Reconfiguring()
 	value := strconv.FormatInt(ms, 10)
 	node.Each(len(m.Nodes), func(i int) {
 		c := m.Nodes[i].Client
@@ -34,7 +36,7 @@ func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) []error
 	ok, failed := 0, 0
 	for i, n := range m.Nodes {
 		if errs[i] == nil {
-			m.P.Warn("*** New timeout set for %s\n", n.Addr())
+			text.Set(n.Addr())
 			ok++
 			continue
 		}
@@ -45,9 +47,9 @@ func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) []error
 		if errors.As(errs[i], &re) {
 			msg = re.Msg
 		}
-		m.P.Err("ERR setting node-timeout for %s: %s\n", n.Addr(), msg)
+		text.Failed(n.Addr(), msg)
 		failed++
 	}
-	m.P.Info(">>> New node timeout set. %d OK, %d ERR.\n", ok, failed)
+	text.Done(ok, failed)
 	return errs
 }
