@@ -32,12 +32,12 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 			// redis-cli also accepts a replica's ID here; a replica cannot
 			// have replicas, so rcluster refuses it before changing anything.
 			if master == nil || master.IsReplica() {
-				m.P.Err(m.P.Words().NoSuchPrimaryID, o.MasterID)
+				report.JoinText{P: m.P}.NoSuchMaster(o.MasterID)
 				return ErrReported
 			}
 		} else {
 			master = m.leastReplicasMaster(nil)
-			m.P.Plain(m.P.Words().SelectedPrimary, master.Addr())
+			report.JoinText{P: m.P}.SelectedMaster(master.Addr())
 		}
 	}
 	nodes, err := m.validateNew(ctx, []Address{addr}, func(a Address) {

@@ -35,7 +35,7 @@ type FailoverOptions struct {
 func (m *Manager) Failover(ctx context.Context, o FailoverOptions) error {
 	replica := m.Nodes[0]
 	if replica.IsMaster() {
-		m.P.Err("[ERR] Node %s is a master: give the address of the replica to promote.\n", replica.Addr())
+		m.P.FailoverNotReplica(replica.Addr())
 		return ErrReported
 	}
 	master := m.NodeByID(replica.MasterID)

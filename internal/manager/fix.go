@@ -108,7 +108,7 @@ func (f *fixer) MoveOpen(src, dst *Node, slots []int) {
 	}
 }
 
-func (f *fixer) MoveDone(int) {
-	f.m.P.Plain("\n")
+func (f *fixer) MoveDone(slot int) {
+	f.FixText.MoveDone(slot)
 	f.m.Progress.Slot()
 }

@@ -55,7 +55,7 @@ func (m *Manager) loaded(c *inspect.Cluster, err error) error {
 			if errors.Is(ne.Err, cluster.ErrBadNodesReply) {
 				m.P.BadNodesReply()
 			}
-			m.P.Err("[ERR] Unable to load info for node %s\n", ne.Addr)
+			report.LoadText{P: m.P}.Unloadable(ne.Addr)
 		}
 		f := u.Node
 		m.Problems = append(m.Problems, report.Problem{Kind: "unreachable_node", Node: f.Addr(),
@@ -92,6 +92,6 @@ func (m *Manager) countReplicas() {
 
 func (m *Manager) warnOrphans(replicas []*Node) {
 	for _, n := range replicas {
-		m.P.Warn(m.P.Words().UnknownPrimary, n.Addr(), n.MasterID)
+		report.LoadText{P: m.P}.UnknownMaster(n.Addr(), n.MasterID)
 	}
 }

@@ -97,7 +97,7 @@ func (m *Manager) Placement(ctx context.Context, o PlacementOptions) error {
 	if o.DryRun || len(moves) == 0 {
 		return placementVerdict(shared)
 	}
-	if m.Confirm != nil && !m.Confirm("Move these replicas?") {
+	if m.Confirm != nil && !m.Confirm(report.AskMoveReplicas) {
 		return nil
 	}
 	want := map[string]string{}

@@ -50,8 +50,7 @@ func (m *Manager) endRejoinDelay(ctx context.Context, nm *newMasters) {
 	node.Each(len(nm.nodes), func(i int) { failed[i] = endNodeRejoinDelay(ctx, nm.nodes[i], nm.since) })
 	for i, err := range failed {
 		if err != nil {
-			// stderr: the report on stdout stays redis-cli's.
-			m.P.Stderr("[WARNING] Could not set cluster-node-timeout of %s back: %s\n", nm.nodes[i].Addr(), err)
+			report.WaitText{P: m.P}.TimeoutNotRestored(nm.nodes[i].Addr(), err)
 		}
 	}
 }

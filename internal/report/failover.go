@@ -85,6 +85,11 @@ type LeftDoc struct {
 	Reason  string     `json:"reason"`
 }
 
+// FailoverNotReplica refuses a master given as the replica to promote.
+func (p *Printer) FailoverNotReplica(addr string) {
+	p.Err("[ERR] Node %s is a master: give the address of the replica to promote.\n", addr)
+}
+
 // FailoverPlan announces a failover.
 func (p *Printer) FailoverPlan(d *FailoverDoc) {
 	p.Info(">>> Failing over master %s (%s) to its replica %s (%s)\n", d.MasterAddress, d.Master, d.ReplicaAddress, d.Replica)

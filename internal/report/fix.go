@@ -90,6 +90,9 @@ func (f FixText) MoveStarted(slot int, src, dst *repair.Node) {
 	f.P.MovingSlotLine(slot, src.Addr(), dst.Addr())
 }
 
+// MoveDone ends the line MoveStarted began (and the dots after it).
+func (f FixText) MoveDone(int) { f.P.Plain("\n") }
+
 func (f FixText) FixingCoverage() { f.P.Info(">>> Fixing slots coverage...\n") }
 
 func (f FixText) UncoveredSlots(on repair.KeysOn, slots []int) {

@@ -18,6 +18,13 @@ func (t JoinText) AlreadyMember(addr, known string) {
 	t.P.Err("[ERR] Node %s is already part of the cluster (it is %s).\n", addr, known)
 }
 
+// NoSuchMaster refuses --cluster-master-id when it names no master.
+func (t JoinText) NoSuchMaster(id string) { t.P.Err(t.P.Words().NoSuchPrimaryID, id) }
+
+// SelectedMaster is the master chosen for a new replica given no
+// --cluster-master-id: the one with the fewest replicas.
+func (t JoinText) SelectedMaster(addr string) { t.P.Plain(t.P.Words().SelectedPrimary, addr) }
+
 func (t JoinText) SendingMeet(addr string) {
 	t.P.Info(">>> Send CLUSTER MEET to node %s to make it join the cluster.\n", addr)
 }
@@ -112,6 +119,13 @@ func (t WaitText) EndLine() { t.P.Plain("\n") }
 
 func (t WaitText) JoinTimedOut(elapsed time.Duration) {
 	t.P.Err("[ERR] The nodes did not agree about the configuration within %s.\n", elapsed.Round(time.Second))
+}
+
+// TimeoutNotRestored: the settle wait lowered a new master's
+// cluster-node-timeout and could not set it back. On stderr: stdout stays
+// redis-cli's.
+func (t WaitText) TimeoutNotRestored(addr string, err error) {
+	t.P.Stderr("[WARNING] Could not set cluster-node-timeout of %s back: %s\n", addr, err)
 }
 
 // UnreachableNode is a node that others see as disconnected or in

@@ -2,6 +2,9 @@ package report
 
 import "time"
 
+// AskMoveReplicas is placement's question before it moves replicas.
+const AskMoveReplicas = "Move these replicas?"
+
 // PlacementDoc is what placement found and, with --apply, changed.
 type PlacementDoc struct {
 	// By is "host" or "zone": what the places are.
