@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/report"
 )
 
 type addNodeOptions struct {
@@ -62,7 +63,7 @@ func runAddNode(ctx context.Context, f *factory, o *addNodeOptions) error {
 	}
 	m := f.manager(manager.Options{})
 	defer m.Close()
-	m.P.Info(">>> Adding node %s to cluster %s\n", o.newAddr, o.existing)
+	report.JoinText{P: m.P}.Adding(o.newAddr.String(), o.existing.String())
 	if err := m.Load(ctx, o.existing.Host, o.existing.Port); err != nil {
 		return f.emit(m, "add-node", nil, false, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/report"
 )
 
 type delNodeOptions struct {
@@ -63,7 +64,7 @@ func runDelNode(ctx context.Context, f *factory, o *delNodeOptions) error {
 	}
 	m := f.manager(manager.Options{})
 	defer m.Close()
-	m.P.Info(">>> Removing node %s from cluster %s\n", o.id, o.addr)
+	report.JoinText{P: m.P}.Removing(o.id, o.addr.String())
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return f.emit(m, "del-node", nil, false, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -102,7 +103,7 @@ func runImport(ctx context.Context, f *factory, o *importOptions) error {
 		return err
 	}
 	defer m.Close()
-	m.P.Info(">>> Importing data from %s to cluster %s\n", o.fromAddr, o.addr)
+	report.ImportText{P: m.P}.Start(o.fromAddr.String(), o.addr.String())
 	if err := m.Load(ctx, o.addr.Host, o.addr.Port); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcluster/rcluster/internal/manager"
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 )
 
@@ -103,7 +104,7 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 	defer m.Close()
 	m.Check(ctx, false)
 	if len(m.Errors) > 0 {
-		m.P.Stderr("*** Please fix your cluster problems before resharding\n")
+		report.ReshardText{P: m.P}.FixFirst()
 		return f.emit(m, "reshard", nil, false, manager.ErrReported)
 	}
 	p := f.prompter()

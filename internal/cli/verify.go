@@ -66,7 +66,7 @@ func runVerify(ctx context.Context, f *factory, o *verifyOptions) error {
 	}
 	masters := len(m.VerifiedMasters())
 	if masters == 0 {
-		m.P.Err("[ERR] No master owns slots: there is nothing to verify.\n")
+		m.P.NothingToVerify()
 		return f.emit(m, "verify", nil, false, manager.ErrReported)
 	}
 	m.P.VerifyStart(o.addr.String(), masters, o.keys, manager.VerifyPrefix)

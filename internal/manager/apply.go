@@ -75,16 +75,16 @@ func PlanMoves(pf report.PlanFile) ([]plan.Move, error) {
 func (m *Manager) Apply(ctx context.Context, o ApplyOptions) error {
 	moves, err := PlanMoves(o.Plan)
 	if err != nil {
-		m.P.Stderr("*** The plan cannot be applied: %s.\n", err)
+		report.ApplyText{P: m.P}.CannotApply(err)
 		return ErrReported
 	}
 	m.Check(ctx, false)
 	if len(m.Errors) > 0 {
-		m.P.Stderr("*** Please fix your cluster problems before applying the plan\n")
+		report.ApplyText{P: m.P}.FixFirst()
 		return ErrReported
 	}
 	if msg := m.planMismatch(o, moves); msg != "" {
-		m.P.Stderr("*** The cluster does not match the plan: %s. Nothing was changed.\n", msg)
+		report.ApplyText{P: m.P}.Mismatch(msg)
 		return ErrReported
 	}
 	var moved cluster.SlotSet
@@ -110,7 +110,7 @@ func (m *Manager) Apply(ctx context.Context, o ApplyOptions) error {
 	record()
 	m.Plan = report.MovePlan(left)
 	if len(left) == 0 {
-		m.P.Success("[OK] Every slot of the plan is on its target.\n")
+		report.ApplyText{P: m.P}.SlotsDone()
 		return nil
 	}
 	var mu sync.Mutex
@@ -132,7 +132,7 @@ func (m *Manager) Apply(ctx context.Context, o ApplyOptions) error {
 		}
 		return m.runReshardPlan(ctx, ReshardOptions{Yes: true}, plan.SlotCount(left), sources, m.NodeByID(left[0].Target), left)
 	}
-	m.P.Info(">>> Applying the rebalance plan: %d slots in %d moves\n", plan.SlotCount(left), len(left))
+	report.ApplyText{P: m.P}.ApplyingRebalance(plan.SlotCount(left), len(left))
 	return m.runRebalanceMoves(ctx, left, false)
 }
 

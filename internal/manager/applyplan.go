@@ -86,7 +86,7 @@ type failoverStep struct {
 // naming the first one, before any failover.
 func (m *Manager) ApplyEvacuation(ctx context.Context, o ApplyOptions, settle time.Duration) error {
 	if err := CheckPlan(o.Plan); err != nil {
-		m.P.Stderr("*** The plan cannot be applied: %s.\n", err)
+		report.ApplyText{P: m.P}.CannotApply(err)
 		return ErrReported
 	}
 	ev := o.Plan.Evacuation
@@ -98,7 +98,7 @@ func (m *Manager) ApplyEvacuation(ctx context.Context, o ApplyOptions, settle ti
 		steps, done, msg = m.evacuationSteps(ctx, o, fo)
 	}
 	if msg != "" {
-		m.P.Stderr("*** The cluster does not match the plan: %s. Nothing was changed.\n", msg)
+		report.ApplyText{P: m.P}.Mismatch(msg)
 		return ErrReported
 	}
 	d := &report.EvacuateDoc{Host: ev.Host, Failovers: []*report.FailoverDoc{}, Left: []report.LeftDoc{}}
@@ -113,7 +113,7 @@ func (m *Manager) ApplyEvacuation(ctx context.Context, o ApplyOptions, settle ti
 	}
 	record()
 	if len(steps) == 0 {
-		m.P.Success("[OK] Every failover of the plan is done.\n")
+		report.ApplyText{P: m.P}.FailoversDone()
 	} else {
 		m.P.EvacuatePlan(d)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/admin"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -20,13 +21,8 @@ type CallOptions struct {
 	Delimiter string
 }
 
-// CallReply is one node's answer to call: a reply (Err nil), an error
-// reply (a *node.ReplyError), or no reply at all (any other error).
-type CallReply struct {
-	Node  *Node
-	Value any
-	Err   error
-}
+// CallReply is one node's answer to call.
+type CallReply = admin.Reply
 
 // Call sends one command to the loaded nodes (clusterManagerCommandCall):
 // to all of them at once, then prints every reply in node order, formatted
@@ -36,23 +32,16 @@ func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) []Call
 	text := report.CallText{P: m.P}
 	text.Calling(args)
 
-	var sel []*Node
-	for _, n := range m.Nodes {
-		replica := n.IsReplica()
-		if (o.OnlyMasters && replica) || (o.OnlyReplicas && !replica) {
-			continue
-		}
-		sel = append(sel, n)
+	sel := admin.AllNodes
+	switch {
+	case o.OnlyMasters && o.OnlyReplicas:
+		sel = admin.NoNodes
+	case o.OnlyMasters:
+		sel = admin.MastersOnly
+	case o.OnlyReplicas:
+		sel = admin.ReplicasOnly
 	}
-	cmd := make([]any, len(args))
-	for i, a := range args {
-		cmd[i] = a
-	}
-	replies := make([]CallReply, len(sel))
-	node.Each(len(sel), func(i int) {
-		replies[i].Node = sel[i]
-		replies[i].Value, replies[i].Err = sel[i].Client.Do(ctx, cmd...)
-	})
+	replies := admin.Call(ctx, admin.Selected(&m.Cluster, sel), args...)
 	delim := o.Delimiter
 	for _, r := range replies {
 		var re *node.ReplyError

@@ -81,7 +81,7 @@ func (m *Manager) reportConnect(addr string, err error) bool {
 	var te *node.TLSError
 	switch {
 	case errors.As(err, &te):
-		m.P.Stderr("TLS Error: %s\n", te.Msg)
+		m.P.TLSError(te.Msg)
 	case errors.As(err, &ce):
 		m.P.ConnectError(addr, ce.Reason)
 	case errors.As(err, &ae):

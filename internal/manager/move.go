@@ -102,7 +102,7 @@ func (t *moveText) SlotDone(int) {
 	if t.out.rebalance {
 		report.RebalanceText{P: t.P}.SlotMoved()
 	} else {
-		t.P.Plain("\n")
+		report.ReshardText{P: t.P}.SlotMoved()
 	}
 	t.out.m.Progress.Slot()
 }

@@ -40,7 +40,7 @@ func (m *Manager) Rebalance(ctx context.Context, o RebalanceOptions) error {
 		case !ok:
 			return ErrReported
 		case n == nil:
-			m.P.Err(m.P.Words().NoSuchPrimaryNode, name)
+			text.NoSuchMaster(name)
 			return ErrReported
 		case n.IsReplica() && f != 0:
 			// redis-cli takes a replica's weight and ignores it. Weight 0

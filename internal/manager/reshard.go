@@ -162,7 +162,7 @@ func (m *Manager) reshardNode(id string, _ *Node) *Node {
 		return nil
 	}
 	if n == nil || n.IsReplica() {
-		m.P.Err(m.P.Words().NotAPrimary, id)
+		report.ReshardText{P: m.P}.NotAMaster(id)
 		return nil
 	}
 	return n

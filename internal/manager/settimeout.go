@@ -3,9 +3,9 @@ package manager
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/admin"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -24,15 +24,7 @@ func (m *Manager) SetTimeout(ctx context.Context, ms int64, dryRun bool) []error
 		return errs
 	}
 	text.Reconfiguring()
-	value := strconv.FormatInt(ms, 10)
-	node.Each(len(m.Nodes), func(i int) {
-		c := m.Nodes[i].Client
-		if _, err := c.Do(ctx, "CONFIG", "SET", "cluster-node-timeout", value); err != nil {
-			errs[i] = err
-			return
-		}
-		_, errs[i] = c.Do(ctx, "CONFIG", "REWRITE")
-	})
+	errs = admin.SetTimeout(ctx, m.Nodes, ms)
 	ok, failed := 0, 0
 	for i, n := range m.Nodes {
 		if errs[i] == nil {

@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 
+	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
@@ -30,7 +31,7 @@ func (m *Manager) reshardExact(ctx context.Context, o ReshardOptions) error {
 	moves, unowned := plan.ExactMoves(reshardSources(others), o.Exact, target.ID)
 	refused := false
 	if onTarget.Count() > 0 {
-		m.P.Err("*** Slots %s are already on the target node %s: name only slots that other masters own.\n", onTarget.String(), target.Addr())
+		report.ReshardText{P: m.P}.AlreadyOnTarget(onTarget.String(), target.Addr())
 		refused = true
 	}
 	// The target's own slots are not among the sources': they are not
@@ -42,7 +43,7 @@ func (m *Manager) reshardExact(ctx context.Context, o ReshardOptions) error {
 		}
 	}
 	if noOwner.Count() > 0 {
-		m.P.Err("*** Slots %s are not served by any master: there is nothing to move them from ('rcluster fix' assigns them).\n", noOwner.String())
+		report.ReshardText{P: m.P}.NotServed(noOwner.String())
 		refused = true
 	}
 	if refused {

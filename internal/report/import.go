@@ -35,3 +35,7 @@ func (t ImportText) Migrating(key, target string) {
 }
 
 func (t ImportText) Migrated() { t.P.Success("OK\n") }
+
+func (t ImportText) Start(from, to string) {
+	t.P.Info(">>> Importing data from %s to cluster %s\n", from, to)
+}

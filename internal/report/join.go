@@ -10,6 +10,14 @@ import (
 // rcluster's refusals around them.
 type JoinText struct{ P *Printer }
 
+func (t JoinText) Adding(addr, existing string) {
+	t.P.Info(">>> Adding node %s to cluster %s\n", addr, existing)
+}
+
+func (t JoinText) Removing(id, addr string) {
+	t.P.Info(">>> Removing node %s from cluster %s\n", id, addr)
+}
+
 func (t JoinText) CannotConnect(addr string) {
 	t.P.Err("[ERR] Sorry, can't connect to node %s\n", addr)
 }

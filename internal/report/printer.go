@@ -85,6 +85,9 @@ func (p *Printer) ConnectError(addr, reason string) {
 	p.Stderr(p.Words().CouldNotConnect, addr, reason)
 }
 
+// TLSError is redis-cli's message for a TLS connection that failed.
+func (p *Printer) TLSError(msg string) { p.Stderr("TLS Error: %s\n", msg) }
+
 // NotClusterNode reports a node outside cluster mode, or the error its INFO gave.
 func (p *Printer) NotClusterNode(addr, infoErr string) {
 	if infoErr == "" {

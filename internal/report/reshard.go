@@ -39,6 +39,16 @@ func (t ReshardText) SourcesHelp() {
 	t.P.Plain("  Type 'done' once you entered all the source nodes IDs.\n")
 }
 
+// SlotMoved ends a slot's "Moving slot" line.
+func (t ReshardText) SlotMoved() { t.P.Plain("\n") }
+
+// NotAMaster refuses a node ID that is no master's.
+func (t ReshardText) NotAMaster(id string) { t.P.Err(t.P.Words().NotAPrimary, id) }
+
+func (t ReshardText) FixFirst() {
+	t.P.Stderr("*** Please fix your cluster problems before resharding\n")
+}
+
 func (t ReshardText) NoSources() { t.P.Stderr("*** No source nodes given, operation aborted.\n") }
 
 func (t ReshardText) TargetAsSource() {
@@ -108,6 +118,9 @@ func (t RebalanceText) ReplicaWeight(name, addr string) {
 	t.P.Err("*** Node %s (%s) is a replica: only masters take a weight.\n", name, addr)
 }
 
+// NoSuchMaster refuses a --weight naming no master.
+func (t RebalanceText) NoSuchMaster(name string) { t.P.Err(t.P.Words().NoSuchPrimaryNode, name) }
+
 func (t RebalanceText) FixFirst() {
 	t.P.Err("*** Please fix your cluster problems before rebalancing\n")
 }
@@ -160,4 +173,14 @@ func (t RebalanceText) MoveFailed(text string) {
 		text = "(null)"
 	}
 	t.P.Err("*** clusterManagerMoveSlot: %s\n", text)
+}
+
+// AlreadyOnTarget refuses a --slot-range naming slots the target owns.
+func (t ReshardText) AlreadyOnTarget(slots, target string) {
+	t.P.Err("*** Slots %s are already on the target node %s: name only slots that other masters own.\n", slots, target)
+}
+
+// NotServed refuses a --slot-range naming slots no master owns.
+func (t ReshardText) NotServed(slots string) {
+	t.P.Err("*** Slots %s are not served by any master: there is nothing to move them from ('rcluster fix' assigns them).\n", slots)
 }

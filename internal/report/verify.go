@@ -51,6 +51,11 @@ func (p *Printer) Redirected(slot int, addr string) {
 	p.Plain("-> Redirected to slot [%d] located at %s\n", slot, addr)
 }
 
+// NothingToVerify: no master owns slots.
+func (p *Printer) NothingToVerify() {
+	p.Err("[ERR] No master owns slots: there is nothing to verify.\n")
+}
+
 // VerifyStart announces the run.
 func (p *Printer) VerifyStart(entry string, masters, keys int, prefix string) {
 	p.Info(">>> Verifying the cluster through %s: %d test %s on each of %d %s (prefix %s)\n",

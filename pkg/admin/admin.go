@@ -15,6 +15,7 @@ const (
 	AllNodes     Nodes = iota
 	MastersOnly        // leave out the replicas
 	ReplicasOnly       // leave out the masters
+	NoNodes            // none (redis-cli's --cluster-only-masters with --cluster-only-replicas)
 )
 
 // Selected are c's nodes that sel chooses, in c's order.
@@ -22,7 +23,7 @@ func Selected(c *inspect.Cluster, sel Nodes) []*inspect.Node {
 	var out []*inspect.Node
 	for _, n := range c.Nodes {
 		replica := n.IsReplica()
-		if (sel == MastersOnly && replica) || (sel == ReplicasOnly && !replica) {
+		if sel == NoNodes || (sel == MastersOnly && replica) || (sel == ReplicasOnly && !replica) {
 			continue
 		}
 		out = append(out, n)
