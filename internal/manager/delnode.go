@@ -25,21 +25,8 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 		return ErrReported
 	}
 	r, err := join.PlanRemove(ctx, &m.Cluster, full, join.RemoveOptions{AbandonSlots: abandonSlots})
-	var none *join.NoSuchNodeError
-	var notEmpty *join.NotEmptyError
-	var open *join.OpenSlotsError
-	var owner *join.UnreachableOwnerError
-	switch {
-	case errors.As(err, &none):
-		text.NoSuchNodeID(id)
-	case errors.As(err, &notEmpty):
-		text.NotEmpty(notEmpty.Node.Addr())
-	case errors.As(err, &open):
-		text.SlotsInFlight(open.Slots.String(), open.ID, m.Nodes[0].Addr())
-	case errors.As(err, &owner):
-		text.UnreachableOwner(owner.Addr, owner.Slots.String(), owner.Replicas)
-	}
 	if err != nil {
+		text.RemoveRefused(err, id, m.Nodes[0].Addr())
 		return ErrReported
 	}
 	if r.Node == nil {

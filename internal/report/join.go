@@ -1,8 +1,11 @@
 package report
 
 import (
+	"errors"
 	"strings"
 	"time"
+
+	"github.com/rcluster/rcluster/pkg/join"
 )
 
 // JoinText writes add-node's and del-node's lines
@@ -90,6 +93,27 @@ func (t JoinText) ReplicaMoved(replica, master string) {
 func (t JoinText) SendingReset() { t.P.Info(">>> Sending CLUSTER RESET SOFT to the deleted node.\n") }
 
 // SlotsInFlight refuses to delete node id while slots move to or from it.
+// RemoveRefused writes why del-node refuses to remove node id (given as
+// id on the command line; entry is the address it was run with).
+func (t JoinText) RemoveRefused(err error, id, entry string) {
+	var none *join.NoSuchNodeError
+	var notEmpty *join.NotEmptyError
+	var open *join.OpenSlotsError
+	var owner *join.UnreachableOwnerError
+	switch {
+	case errors.As(err, &none):
+		t.NoSuchNodeID(id)
+	case errors.As(err, &notEmpty):
+		t.NotEmpty(notEmpty.Node.Addr())
+	case errors.As(err, &open):
+		t.SlotsInFlight(open.Slots.String(), open.ID, entry)
+	case errors.As(err, &owner):
+		t.UnreachableOwner(owner.Addr, owner.Slots.String(), owner.Replicas)
+	default:
+		t.P.Err("[ERR] %v\n", err)
+	}
+}
+
 func (t JoinText) SlotsInFlight(slots, id, entry string) {
 	t.P.Err("[ERR] Slots %s are still being moved to or from node %s: removing it would leave the keys already moved "+
 		"on a node that does not own them. Run 'rcluster fix %s' first.\n", slots, id, entry)
