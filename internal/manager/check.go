@@ -92,6 +92,7 @@ func (m *Manager) check(ctx context.Context, quiet bool, fix *fixer) bool {
 
 	text.CheckingOpenSlots()
 	open := m.OpenSlots()
+	m.Repairs.AddOpen(open)
 	openSlots := m.P.Dialect.NewDict()
 	for _, o := range open {
 		slots := make([]string, len(o.Slots))
@@ -139,6 +140,7 @@ func (m *Manager) check(ctx context.Context, quiet bool, fix *fixer) bool {
 		text.AllCovered()
 	} else {
 		m.onError(report.NotAllCovered)
+		m.Repairs.Uncovered = uncovered
 		m.Problems = append(m.Problems, report.Problem{Kind: "uncovered_slots",
 			Message: "not all 16384 slots are covered by nodes", Ranges: report.Ranges(&uncovered)})
 		result = false
@@ -165,6 +167,7 @@ func (m *Manager) checkStrandedKeys(ctx context.Context, open []inspect.OpenSlot
 	var slots cluster.SlotSet
 	for _, f := range m.StrandedKeys(ctx, open) {
 		slots.Union(&f.Slots)
+		m.Repairs.AddStranded(f)
 		m.onError(report.StrandedKeysError(f.Node.Addr(), f.Slots.String()))
 		m.problem("stranded_keys", "node "+f.Node.Addr()+" has keys in slots it does not own", f.Node.Addr(), f.Slots.Slots(), nil)
 	}
@@ -208,6 +211,7 @@ func (m *Manager) checkMultipleOwners(ctx context.Context, fix *fixer) bool {
 	remaining := 0
 	for _, f := range m.MultipleOwners(ctx) {
 		remaining++
+		m.Repairs.MultipleOwners++
 		var addrs []string
 		for _, n := range f.Owners {
 			addrs = append(addrs, n.Addr())

@@ -8,6 +8,7 @@ import (
 	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/migrate"
 	"github.com/rcluster/rcluster/pkg/node"
+	"github.com/rcluster/rcluster/pkg/repair"
 )
 
 // ErrReported means the failure was already reported in redis-cli's words;
@@ -52,6 +53,9 @@ type Manager struct {
 	Keys map[*Node]int64
 	// Problems is what loading and checking found, for -o json.
 	Problems []report.Problem
+	// Repairs is what the check found, by the repair each finding needs
+	// (fix --dry-run).
+	Repairs repair.Plan
 	// Progress, when set, shows a progress bar of slot moves on a terminal.
 	Progress *report.Progress
 	// Plan is what the command planned, for -o json.

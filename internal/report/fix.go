@@ -2,6 +2,7 @@ package report
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
@@ -177,4 +178,30 @@ func addrs(nodes []*repair.Node) string {
 		out[i] = n.Addr()
 	}
 	return strings.Join(out, ",")
+}
+
+// FixSteps words what fix would repair (fix --dry-run), a line per kind of
+// repair, each to follow "fix would".
+func FixSteps(p repair.Plan, withUnreachable bool) []string {
+	if p.Refused(withUnreachable) {
+		return []string{fmt.Sprintf("refuse: %d unreachable master(s) own slots no reachable master claims "+
+			"(bring them back, or pass --fix-with-unreachable-masters)", p.UnreachableMasters)}
+	}
+	var steps []string
+	if p.Open.Count() > 0 {
+		steps = append(steps, "repair the open slots "+p.Open.String()+": finish each move the serving master was making, "+
+			"or bring the slot's keys to the master clients are served by, keeping its copy of a key found on two nodes, "+
+			"then close the slot everywhere")
+	}
+	if p.Stranded.Count() > 0 {
+		steps = append(steps, "bring the keys in slots "+p.Stranded.String()+" held by masters that do not own them to the owner")
+	}
+	if p.Uncovered.Count() > 0 {
+		steps = append(steps, "cover the slots "+p.Uncovered.String()+" (asking first without --yes): with the master holding their keys, "+
+			"moving them to one master when several do, else with the master with the fewest slots")
+	}
+	if p.MultipleOwners > 0 {
+		steps = append(steps, fmt.Sprintf("leave one owner for each of the %d slots with several", p.MultipleOwners))
+	}
+	return steps
 }
