@@ -100,7 +100,7 @@ const batch = 32
 // source and target must be among c's masters: checked before the first
 // write), and keeps c's slot maps up to date. obs may be nil.
 func Run(ctx context.Context, c *inspect.Cluster, moves []plan.Move, o Options, obs Observer) (Result, error) {
-	r := &runner{c: c, o: o, obs: obs, res: Result{Left: make([][]int, len(moves))}}
+	r := &runner{o: o, obs: obs, res: Result{Left: make([][]int, len(moves))}}
 	if r.obs == nil {
 		r.obs = NopObserver{}
 	}
@@ -131,7 +131,6 @@ func Run(ctx context.Context, c *inspect.Cluster, moves []plan.Move, o Options, 
 
 // runner is one Run's state.
 type runner struct {
-	c      *inspect.Cluster
 	o      Options
 	obs    Observer
 	others []*migrate.Node
