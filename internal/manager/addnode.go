@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/join"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -36,7 +37,7 @@ func (m *Manager) AddNode(ctx context.Context, addr Address, o AddNodeOptions) e
 				return ErrReported
 			}
 		} else {
-			master = m.leastReplicasMaster(nil)
+			master = join.LeastReplicas(&m.Cluster, nil, nil)
 			report.JoinText{P: m.P}.SelectedMaster(master.Addr())
 		}
 	}
@@ -125,19 +126,4 @@ func (m *Manager) copyFunctions(ctx context.Context, from, to *Node) error {
 		return ErrReported
 	}
 	return nil
-}
-
-// leastReplicasMaster is the master with the fewest replicas, the first in
-// list order on ties (clusterManagerNodeWithLeastReplicas); skip is left out.
-func (m *Manager) leastReplicasMaster(skip *Node) *Node {
-	var best *Node
-	for _, n := range m.Nodes {
-		if n.IsReplica() || n == skip {
-			continue
-		}
-		if best == nil || n.Replicas < best.Replicas {
-			best = n
-		}
-	}
-	return best
 }

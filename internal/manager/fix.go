@@ -104,7 +104,7 @@ func (f *fixer) MoveOpen(src, dst *Node, slots []int) {
 	f.moving()
 	f.moving = func() {}
 	if len(slots) > 0 {
-		f.moving = f.m.InFlight.start(fmt.Sprintf("%s from %s to %s", report.SlotsText(slots), src.Addr(), dst.Addr()))
+		f.moving = f.m.InFlight.startMove(slots, src.Addr(), dst.Addr())
 	}
 }
 

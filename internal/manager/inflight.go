@@ -1,8 +1,11 @@
 package manager
 
 import (
+	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/rcluster/rcluster/internal/report"
 )
 
 // InFlight records what a run has open on the cluster right now (a slot
@@ -32,6 +35,11 @@ func (f *InFlight) start(what string) (done func()) {
 		defer f.mu.Unlock()
 		delete(f.open, k)
 	}
+}
+
+// startMove records slots open between src and dst (addresses).
+func (f *InFlight) startMove(slots []int, src, dst string) (done func()) {
+	return f.start(fmt.Sprintf("%s from %s to %s", report.SlotsText(slots), src, dst))
 }
 
 // List is what is open now, in the order it was opened.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 
@@ -88,7 +87,7 @@ func (t *moveText) Open(slots []int) {
 	t.release()
 	t.release = func() {}
 	if len(slots) > 0 {
-		t.release = t.out.m.InFlight.start(fmt.Sprintf("%s from %s to %s", report.SlotsText(slots), t.src, t.dst))
+		t.release = t.out.m.InFlight.startMove(slots, t.src, t.dst)
 	}
 }
 

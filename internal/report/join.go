@@ -92,7 +92,6 @@ func (t JoinText) ReplicaMoved(replica, master string) {
 
 func (t JoinText) SendingReset() { t.P.Info(">>> Sending CLUSTER RESET SOFT to the deleted node.\n") }
 
-// SlotsInFlight refuses to delete node id while slots move to or from it.
 // RemoveRefused writes why del-node refuses to remove node id (given as
 // id on the command line; entry is the address it was run with).
 func (t JoinText) RemoveRefused(err error, id, entry string) {
@@ -114,6 +113,7 @@ func (t JoinText) RemoveRefused(err error, id, entry string) {
 	}
 }
 
+// SlotsInFlight refuses to delete node id while slots move to or from it.
 func (t JoinText) SlotsInFlight(slots, id, entry string) {
 	t.P.Err("[ERR] Slots %s are still being moved to or from node %s: removing it would leave the keys already moved "+
 		"on a node that does not own them. Run 'rcluster fix %s' first.\n", slots, id, entry)

@@ -115,17 +115,12 @@ func PlanRemove(ctx context.Context, c *inspect.Cluster, id string, o RemoveOpti
 			r.Abandoned = l.Slots
 		}
 	}
-	replicas := map[*inspect.Node]int{}
-	for _, n := range c.Nodes {
-		if m := c.NodeByID(n.MasterID); n.MasterID != "" && m != nil {
-			replicas[m]++
-		}
-	}
+	planned := map[*inspect.Node]int{} // replicas planned to move to each master
 	for _, n := range c.Nodes {
 		if n != r.Node && n.MasterID != "" && strings.EqualFold(n.MasterID, id) {
-			master := leastReplicas(c, r.Node, replicas)
+			master := LeastReplicas(c, r.Node, planned)
 			r.Replicas = append(r.Replicas, ReplicaMove{Replica: n, Master: master})
-			replicas[master]++
+			planned[master]++
 		}
 	}
 	return r, nil
@@ -136,15 +131,17 @@ type NoSuchNodeError struct{ ID string }
 
 func (e *NoSuchNodeError) Error() string { return "no such node ID " + e.ID }
 
-// leastReplicas is the master with the fewest replicas, the first in c's
-// order on ties (clusterManagerNodeWithLeastReplicas); skip is left out.
-func leastReplicas(c *inspect.Cluster, skip *inspect.Node, replicas map[*inspect.Node]int) *inspect.Node {
+// LeastReplicas is the master with the fewest replicas (its Replicas, as
+// loaded, plus those planned for it), the first in c's order on ties
+// (clusterManagerNodeWithLeastReplicas); skip is left out. planned may be
+// nil.
+func LeastReplicas(c *inspect.Cluster, skip *inspect.Node, planned map[*inspect.Node]int) *inspect.Node {
 	var best *inspect.Node
 	for _, n := range c.Nodes {
 		if n.IsReplica() || n == skip {
 			continue
 		}
-		if best == nil || replicas[n] < replicas[best] {
+		if best == nil || n.Replicas+planned[n] < best.Replicas+planned[best] {
 			best = n
 		}
 	}
