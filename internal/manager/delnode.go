@@ -47,7 +47,7 @@ func (m *Manager) DelNode(ctx context.Context, id string, settle time.Duration, 
 		}
 		return err
 	}
-	return m.waitSettled(ctx, time.Now().Add(settle), false)
+	return m.WaitSettled(ctx, time.Now().Add(settle))
 }
 
 // removeText is a removal's join.RemoveObserver: redis-cli's lines.

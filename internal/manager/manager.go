@@ -39,11 +39,6 @@ type Manager struct {
 	// Cluster is the loaded cluster: the nodes, the entry node's view and
 	// what could not be loaded.
 	inspect.Cluster
-	// intro, while nodes join, introduces those gossip has not yet.
-	intro *introducer
-	// fresh, while nodes join, are the new masters whose rejoin delay
-	// rcluster ends.
-	fresh *newMasters
 	// InFlight, when set, records the slots this run has open (shared by
 	// the CLI with its signal handler).
 	InFlight *InFlight
@@ -80,19 +75,7 @@ func (m *Manager) reportConnect(addr string, err error) bool {
 	if err == nil {
 		return true
 	}
-	var ce *node.ConnectError
-	var ae *node.AuthError
-	var te *node.TLSError
-	switch {
-	case errors.As(err, &te):
-		m.P.TLSError(te.Msg)
-	case errors.As(err, &ce):
-		m.P.ConnectError(addr, ce.Reason)
-	case errors.As(err, &ae):
-		m.P.ReplyError(addr, ae.Msg)
-	default:
-		m.P.ConnectError(addr, err.Error())
-	}
+	m.P.ConnectFailed(addr, err)
 	return false
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/join"
 	"github.com/rcluster/rcluster/pkg/node"
 	"github.com/rcluster/rcluster/pkg/plan"
 )
@@ -32,9 +33,9 @@ func (m *Manager) Placement(ctx context.Context, o PlacementOptions) error {
 		return err
 	}
 	// What the text shows: the zone or host, without zonesOf's prefix.
-	shown := func(i int) string { return strings.TrimPrefix(places[i], zonePrefix) }
+	shown := func(i int) string { return strings.TrimPrefix(places[i], join.ZonePrefix) }
 	d := &report.PlacementDoc{By: "host", Shards: []report.ShardDoc{}, Moves: []report.ReplicaMoveDoc{}, Shared: []report.SharedDoc{}}
-	if strings.HasPrefix(places[0], zonePrefix) {
+	if strings.HasPrefix(places[0], join.ZonePrefix) {
 		d.By = "zone"
 	}
 	m.Plan = d

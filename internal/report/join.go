@@ -5,7 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/join"
+	"github.com/rcluster/rcluster/pkg/settle"
 )
 
 // JoinText writes add-node's and del-node's lines
@@ -161,20 +163,23 @@ func (t WaitText) TimeoutNotRestored(addr string, err error) {
 }
 
 // UnreachableNode is a node that others see as disconnected or in
-// handshake: its address, its cluster bus port and IP when its line names
-// one (BusPort 0 otherwise), and who sees it so.
-type UnreachableNode struct {
-	Addr    string
-	BusIP   string
-	BusPort int
-	From    []string
-}
+// handshake.
+type UnreachableNode = join.UnreachableNode
 
-// Unreachable is redis-cli's report of the nodes that may be unreachable.
+// Unreachable is redis-cli's report of the nodes that may be unreachable,
+// in the order redis-cli's dict of their addresses iterates in.
 func (t WaitText) Unreachable(nodes []UnreachableNode) {
+	order := t.P.Dialect.NewDict()
+	byAddr := map[string]UnreachableNode{}
+	for _, n := range nodes {
+		order.Find(n.Addr)
+		order.Add(n.Addr)
+		byAddr[n.Addr] = n
+	}
 	t.P.Plain("\n")
 	t.P.Err("Warning: %d node(s) may be unreachable\n", len(nodes))
-	for _, n := range nodes {
+	for _, addr := range order.Keys() {
+		n := byAddr[addr]
 		if n.BusPort != 0 {
 			t.P.Err(" - The port %d of node %s may be unreachable from:\n", n.BusPort, n.BusIP)
 		} else {
@@ -185,6 +190,86 @@ func (t WaitText) Unreachable(nodes []UnreachableNode) {
 		}
 		t.P.Err("Cluster bus ports must be reachable by every node.\nRemember that cluster bus ports are different from standard instance ports.\n")
 	}
+}
+
+// maxSettleProblems is how many of the settle wait's problems are printed.
+const maxSettleProblems = 20
+
+// Failed writes a wait's failure (a *join.JoinTimeoutError or a
+// *settle.NotSettledError) and reports whether err was one.
+func (t WaitText) Failed(err error) bool {
+	var timedOut *join.JoinTimeoutError
+	var unsettled *settle.NotSettledError
+	switch {
+	case errors.As(err, &timedOut):
+		t.JoinTimedOut(timedOut.Elapsed)
+	case errors.As(err, &unsettled):
+		texts := make([]string, len(unsettled.Problems))
+		for i, p := range unsettled.Problems {
+			texts[i] = p.String()
+		}
+		t.NotSettled(texts, maxSettleProblems)
+	default:
+		return false
+	}
+	return true
+}
+
+// JoinFailed writes, in redis-cli's words, why create or add-node stopped
+// (pkg/join's typed errors) and reports whether err was one of them.
+func (t JoinText) JoinFailed(err error) bool {
+	var connect *join.ConnectError
+	var notCluster *join.NotClusterNodeError
+	var notNew *join.NotNewError
+	var same *join.SameNodeError
+	var host *join.HostError
+	var member *join.AlreadyMemberError
+	var functions *join.FunctionsError
+	var refused *join.NodeError
+	var noZone *join.NoZoneError
+	var unusedZone *join.UnusedZoneError
+	switch {
+	case errors.As(err, &connect):
+		t.P.ConnectFailed(connect.Addr.String(), connect.Err)
+	case errors.As(err, &notCluster):
+		msg := ""
+		if notCluster.Err != nil {
+			msg = ReplyText(notCluster.Err)
+		}
+		t.P.NotClusterNode(notCluster.Node.Addr(), msg)
+	case errors.As(err, &notNew):
+		msg := ""
+		if notNew.Err != nil {
+			msg = ReplyText(notNew.Err)
+		}
+		t.P.NotEmpty(notNew.Node.Addr(), msg)
+	case errors.As(err, &same):
+		t.P.SameNode(same.Addr, same.Prev, same.ID)
+	case errors.As(err, &host):
+		t.P.InvalidHost(host.Host)
+	case errors.As(err, &member):
+		t.AlreadyMember(member.Node.Addr(), member.Known.Addr())
+	case errors.As(err, &functions):
+		switch functions.Step {
+		case "list":
+			t.FunctionListFailed(ReplyText(functions.Err))
+		case "restore":
+			t.FunctionRestoreFailed(ReplyText(functions.Err))
+		default:
+			t.HasFunctions()
+		}
+	case errors.Is(err, cluster.ErrBadNodesReply):
+		t.P.BadNodesReply()
+	case errors.As(err, &refused):
+		t.P.ReplyError(refused.Node.Addr(), ReplyText(refused.Err))
+	case errors.As(err, &noZone):
+		CreateText(t).NoZone(noZone.Addrs)
+	case errors.As(err, &unusedZone):
+		CreateText(t).UnusedZone(unusedZone.Key, unusedZone.Zone)
+	default:
+		return WaitText(t).Failed(err)
+	}
+	return true
 }
 
 // NotSettled lists the problems left at the settle wait's deadline, at

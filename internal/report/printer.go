@@ -1,8 +1,11 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rcluster/rcluster/pkg/node"
 )
 
 // Level is a redis-cli log level; each has its own escape code.
@@ -78,6 +81,25 @@ func (p *Printer) Stderr(format string, a ...any) { fmt.Fprintf(p.ErrOut, format
 // ReplyError is the message redis-cli prints when a node answers with an error.
 func (p *Printer) ReplyError(addr, msg string) {
 	p.Err("Node %s replied with error:\n%s\n", addr, msg)
+}
+
+// ConnectFailed is redis-cli's message for a connection to addr that the
+// dialer could not open (err: a *node.TLSError, *node.ConnectError or
+// *node.AuthError, or any other error).
+func (p *Printer) ConnectFailed(addr string, err error) {
+	var ce *node.ConnectError
+	var ae *node.AuthError
+	var te *node.TLSError
+	switch {
+	case errors.As(err, &te):
+		p.TLSError(te.Msg)
+	case errors.As(err, &ce):
+		p.ConnectError(addr, ce.Reason)
+	case errors.As(err, &ae):
+		p.ReplyError(addr, ae.Msg)
+	default:
+		p.ConnectError(addr, err.Error())
+	}
 }
 
 // ConnectError is redis-cli's message for a node it cannot connect to.

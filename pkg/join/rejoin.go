@@ -1,4 +1,4 @@
-package manager
+package join
 
 import (
 	"context"
@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/node"
+	"github.com/rcluster/rcluster/pkg/settle"
 )
 
 // Redis keeps a master at cluster_state:fail for its rejoin delay,
@@ -37,27 +38,27 @@ const (
 // newMasters are the masters a create or add-node made, and when they got
 // their slots or joined.
 type newMasters struct {
-	nodes []*Node
+	nodes []*inspect.Node
 	since time.Time
 }
 
 // endRejoinDelay ends the rejoin delay of the new masters once all nodes
 // agree about the slots. It returns once every one of them is ok or left to
 // the normal wait, with every node timeout it changed set back; a node whose
-// timeout could not be set back is named in a warning.
-func (m *Manager) endRejoinDelay(ctx context.Context, nm *newMasters) {
+// timeout could not be set back is told to obs.
+func endRejoinDelay(ctx context.Context, nm *newMasters, obs JoinObserver) {
 	failed := make([]error, len(nm.nodes))
 	node.Each(len(nm.nodes), func(i int) { failed[i] = endNodeRejoinDelay(ctx, nm.nodes[i], nm.since) })
 	for i, err := range failed {
 		if err != nil {
-			report.WaitText{P: m.P}.TimeoutNotRestored(nm.nodes[i].Addr(), err)
+			obs.TimeoutNotRestored(nm.nodes[i], err)
 		}
 	}
 }
 
 // endNodeRejoinDelay returns an error only when it lowered the node timeout
 // and could not set it back.
-func endNodeRejoinDelay(ctx context.Context, n *Node, since time.Time) (restoreErr error) {
+func endNodeRejoinDelay(ctx context.Context, n *inspect.Node, since time.Time) (restoreErr error) {
 	if clusterStateOK(ctx, n) {
 		return nil
 	}
@@ -74,7 +75,7 @@ func endNodeRejoinDelay(ctx context.Context, n *Node, since time.Time) (restoreE
 	// time waited so far ends the delay at that tick.
 	waited := time.Since(since)
 	if waited < minTimeout {
-		if sleep(ctx, minTimeout-waited) != nil {
+		if settle.Sleep(ctx, minTimeout-waited) != nil {
 			return nil
 		}
 		waited = minTimeout
@@ -92,19 +93,19 @@ func endNodeRejoinDelay(ctx context.Context, n *Node, since time.Time) (restoreE
 		restore, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if _, err := n.Client.Do(restore, "CONFIG", "SET", "cluster-node-timeout", orig); err != nil {
-			restoreErr = fmt.Errorf("it is %d ms instead of %d ms: %s", lowered, orig, report.ReplyText(err))
+			restoreErr = fmt.Errorf("it is %d ms instead of %d ms: %w", lowered, orig, err)
 		}
 	}()
 	deadline := time.Now().Add(rejoinWait)
 	for !clusterStateOK(ctx, n) && time.Now().Before(deadline) {
-		if sleep(ctx, 10*time.Millisecond) != nil {
+		if settle.Sleep(ctx, 10*time.Millisecond) != nil {
 			break
 		}
 	}
 	return nil
 }
 
-func clusterStateOK(ctx context.Context, n *Node) bool {
+func clusterStateOK(ctx context.Context, n *inspect.Node) bool {
 	info, err := node.ClusterInfo(ctx, n.Client)
 	if err != nil {
 		return false

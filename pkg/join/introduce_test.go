@@ -1,4 +1,4 @@
-package manager
+package join
 
 import (
 	"fmt"
@@ -7,18 +7,19 @@ import (
 	"testing"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/inspect"
 )
 
 func TestIntroductions(t *testing.T) {
 	id := func(c byte) string { return strings.Repeat(string(c), 40) }
 	// a and b are masters of the model, c replicates a.
-	a := &Node{Node: &cluster.Node{ID: id('a'), Host: "127.0.0.1", Port: 7000}}
+	a := &inspect.Node{Node: &cluster.Node{ID: id('a'), Host: "127.0.0.1", Port: 7000}}
 	a.Slots.AddRange(0, 8191)
-	b := &Node{Node: &cluster.Node{ID: id('b'), Host: "127.0.0.1", Port: 7001}}
+	b := &inspect.Node{Node: &cluster.Node{ID: id('b'), Host: "127.0.0.1", Port: 7001}}
 	b.Slots.AddRange(8192, 16383)
-	c := &Node{Node: &cluster.Node{ID: id('c'), Host: "127.0.0.1", Port: 7002, MasterID: id('a')}}
-	nodes := []*Node{a, b, c}
-	line := func(n *Node, myself bool, slots string) string {
+	c := &inspect.Node{Node: &cluster.Node{ID: id('c'), Host: "127.0.0.1", Port: 7002, MasterID: id('a')}}
+	nodes := []*inspect.Node{a, b, c}
+	line := func(n *inspect.Node, myself bool, slots string) string {
 		flags := "master"
 		if myself {
 			flags = "myself,master"
@@ -89,10 +90,10 @@ func TestConfigValue(t *testing.T) {
 // between two polls of a large join.
 func BenchmarkIntroductions120(b *testing.B) {
 	const n = 120
-	nodes := make([]*Node, n)
+	nodes := make([]*inspect.Node, n)
 	texts := make([]string, n)
 	for i := range nodes {
-		nd := &Node{Node: &cluster.Node{ID: fmt.Sprintf("%040d", i), Host: "127.0.0.1", Port: 7000 + i}}
+		nd := &inspect.Node{Node: &cluster.Node{ID: fmt.Sprintf("%040d", i), Host: "127.0.0.1", Port: 7000 + i}}
 		if i < n/2 {
 			nd.Slots.AddRange(i*16384/(n/2), (i+1)*16384/(n/2)-1)
 		} else {

@@ -1,4 +1,4 @@
-package manager
+package join
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/rcluster/rcluster/internal/redistest"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -62,7 +63,7 @@ func TestEndRejoinDelayLeavesSettledNodesAlone(t *testing.T) {
 
 // loneNode starts one cluster node, which without slots stays at
 // cluster_state:fail, and connects to it.
-func loneNode(t *testing.T, timeoutMS int) (*redistest.Server, *Node) {
+func loneNode(t *testing.T, timeoutMS int) (*redistest.Server, *inspect.Node) {
 	t.Helper()
 	redistest.Require(t)
 	t.Parallel()
@@ -72,5 +73,5 @@ func loneNode(t *testing.T, timeoutMS int) (*redistest.Server, *Node) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return s, &Node{Node: &cluster.Node{Host: s.Host, Port: s.Port}, Client: c}
+	return s, &inspect.Node{Node: &cluster.Node{Host: s.Host, Port: s.Port}, Client: c}
 }

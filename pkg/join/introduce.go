@@ -1,4 +1,4 @@
-package manager
+package join
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/inspect"
 	"github.com/rcluster/rcluster/pkg/node"
 )
 
@@ -25,7 +26,7 @@ import (
 // news, never the other way round; two strangers need one MEET to learn each
 // other's names, and a second one for the slots.
 type introducer struct {
-	nodes []*Node
+	nodes []*inspect.Node
 	meet  []node.Cmd // per node, the CLUSTER MEET that names it; nil if its host does not resolve
 	last  map[[2]int]time.Time
 }
@@ -43,7 +44,7 @@ const (
 	maxHandshakes = 40
 )
 
-func newIntroducer(ctx context.Context, nodes []*Node) *introducer {
+func newIntroducer(ctx context.Context, nodes []*inspect.Node) *introducer {
 	in := &introducer{nodes: nodes, meet: make([]node.Cmd, len(nodes)), last: map[[2]int]time.Time{}}
 	for i, n := range nodes {
 		in.meet[i], _ = meetCommand(ctx, n)
@@ -83,7 +84,7 @@ func (in *introducer) introduce(ctx context.Context, texts []string) {
 // introductions lists, for every node y, the nodes x that are to hear from
 // y: those whose CLUSTER NODES reply (texts[x], "" when x did not answer)
 // lacks y, or lacks the slots that y, a master of the model, owns.
-func introductions(nodes []*Node, texts []string) [][]int {
+func introductions(nodes []*inspect.Node, texts []string) [][]int {
 	n := len(nodes)
 	index := map[string]int{}
 	for i, nd := range nodes {
