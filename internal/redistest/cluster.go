@@ -529,6 +529,23 @@ func WaitReplicated(t testing.TB, servers []*Server) {
 // for the runnable Examples of pkg/, which have no testing.T. stop stops
 // the servers and removes the directory.
 func ExampleCluster(count, keys int) (servers []*Server, stop func(), err error) {
+	servers, stop, err = ExampleNodes(count)
+	if err == nil {
+		err = CreateCluster(servers, 0)
+	}
+	if err == nil && keys > 0 {
+		err = LoadKeysErr(servers, keys, "key:")
+	}
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return servers, stop, nil
+}
+
+// ExampleNodes starts count empty cluster nodes, for an Example function to
+// make a cluster of; stop ends them and removes their files.
+func ExampleNodes(count int) (servers []*Server, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "rcluster-example")
 	if err != nil {
 		return nil, nil, err
@@ -537,12 +554,6 @@ func ExampleCluster(count, keys int) (servers []*Server, stop func(), err error)
 	stop = func() {
 		StopAll(servers)
 		_ = os.RemoveAll(dir)
-	}
-	if err == nil {
-		err = CreateCluster(servers, 0)
-	}
-	if err == nil && keys > 0 {
-		err = LoadKeysErr(servers, keys, "key:")
 	}
 	if err != nil {
 		stop()

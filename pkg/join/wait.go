@@ -168,3 +168,25 @@ func (j *joining) settle(ctx context.Context, deadline time.Time) error {
 		}
 	}
 }
+
+// NopObserver hears a create's, an add-node's and a removal's steps and
+// does nothing: embed it to hear only some.
+type NopObserver struct{}
+
+func (NopObserver) Configured()                             {}
+func (NopObserver) AssigningEpochs()                        {}
+func (NopObserver) SendingMeets()                           {}
+func (NopObserver) Joining()                                {}
+func (NopObserver) JoinSecond()                             {}
+func (NopObserver) Joined()                                 {}
+func (NopObserver) Unreachable([]UnreachableNode)           {}
+func (NopObserver) TimeoutNotRestored(*inspect.Node, error) {}
+func (NopObserver) GettingFunctions()                       {}
+func (NopObserver) NoFunctions(error)                       {}
+func (NopObserver) CheckingFunctions(*inspect.Node)         {}
+func (NopObserver) RestoringFunctions(*inspect.Node)        {}
+func (NopObserver) SendingMeet(*inspect.Node)               {}
+func (NopObserver) ConfiguringReplica(*inspect.Node)        {}
+func (NopObserver) Forgetting()                             {}
+func (NopObserver) ReplicaMoving(_, _ *inspect.Node)        {}
+func (NopObserver) Resetting()                              {}
