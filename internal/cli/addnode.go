@@ -79,5 +79,5 @@ func runAddNode(ctx context.Context, f *factory, o *addNodeOptions) error {
 	if err == nil && o.dryRun {
 		f.dryRunNote()
 	}
-	return f.emitChange(ctx, m, "add-node", o.existing, o.dryRun, err)
+	return f.emitChange(ctx, m, "add-node", o.dryRun, err)
 }

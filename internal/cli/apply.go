@@ -154,7 +154,7 @@ func runApply(ctx context.Context, f *factory, o *applyOptions) error {
 	if err != nil && recorded && !last.Complete {
 		fmt.Fprintf(f.IO.ErrOut, "*** %s (%s): continue with 'rcluster apply --resume %s'.\n", progressLeft(last), progressFile, o.file)
 	}
-	return f.emitChange(ctx, m, "apply", addr, false, err)
+	return f.emitChange(ctx, m, "apply", false, err)
 }
 
 // progressDone says what a progress record records as done.
@@ -197,7 +197,7 @@ func runApplyFix(ctx context.Context, f *factory, o *applyOptions, pf report.Pla
 		return f.emit(m, "apply", nil, false, manager.ErrReported)
 	}
 	m.Plan = pf.Fix
-	return f.emitChange(ctx, m, "apply", addr, false, checkAndRepair(ctx, m, false, o.migration.settle))
+	return f.emitChange(ctx, m, "apply", false, checkAndRepair(ctx, m, false, o.migration.settle))
 }
 
 // progressOf is the progress record of moves when the slots moved are on

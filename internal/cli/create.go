@@ -121,5 +121,5 @@ func runCreate(ctx context.Context, f *factory, o *createOptions) error {
 	if o.dryRun && err == nil {
 		f.dryRunNote()
 	}
-	return f.emitChange(ctx, m, "create", o.addrs[0], o.dryRun, err)
+	return f.emitChange(ctx, m, "create", o.dryRun, err)
 }

@@ -75,5 +75,5 @@ func runDelNode(ctx context.Context, f *factory, o *delNodeOptions) error {
 	if err == nil && o.dryRun {
 		f.dryRunNote()
 	}
-	return f.emitChange(ctx, m, "del-node", o.addr, o.dryRun, err)
+	return f.emitChange(ctx, m, "del-node", o.dryRun, err)
 }

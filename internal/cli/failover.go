@@ -113,7 +113,7 @@ func (f *factory) runRoleChange(ctx context.Context, command string, addr manage
 	if err := f.aloneOnCluster(ctx, m, false); err != nil {
 		return f.emit(m, command, nil, false, err)
 	}
-	return f.emitChange(ctx, m, command, addr, dryRun, change(m))
+	return f.emitChange(ctx, m, command, dryRun, change(m))
 }
 
 type evacuateOptions struct {

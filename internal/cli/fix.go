@@ -80,7 +80,7 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 	}
 	err = checkAndRepair(ctx, m, dryRun, o.migration.settle)
 	if !dryRun {
-		return f.emitChange(ctx, m, "fix", o.addr, false, err)
+		return f.emitChange(ctx, m, "fix", false, err)
 	}
 	repairs := m.FixPlan()
 	for _, step := range repairs {
@@ -96,7 +96,7 @@ func runFix(ctx context.Context, f *factory, o *fixOptions) error {
 	} else {
 		f.dryRunNote()
 	}
-	return f.emitChange(ctx, m, "fix", o.addr, true, err)
+	return f.emitChange(ctx, m, "fix", true, err)
 }
 
 // fixManager is the manager of fix, and of apply of a fix plan, with its

@@ -464,9 +464,9 @@ func (f *factory) parseOneHost(arg string) (manager.Address, error) {
 }
 
 // emitChange ends a command that changes the cluster, with -o json: the
-// plan, and the cluster as it is afterwards, loaded again through addr
-// (as planned, without reloading, on a dry run or a failure).
-func (f *factory) emitChange(ctx context.Context, m *manager.Manager, command string, addr manager.Address, dryRun bool, err error) error {
+// plan, and the cluster as it is afterwards, loaded again over the run's
+// own connections (as planned, without reloading, on a dry run).
+func (f *factory) emitChange(ctx context.Context, m *manager.Manager, command string, dryRun bool, err error) error {
 	if !f.json() {
 		return err
 	}
@@ -482,11 +482,9 @@ func (f *factory) emitChange(ctx context.Context, m *manager.Manager, command st
 		// and checked: a failed move's open slots are in its problems.
 		// Loading writes its own text, which is not the command's.
 		saved := f.text.Len()
-		after := f.manager(manager.Options{})
-		defer after.Close()
-		if after.Load(ctx, addr.Host, addr.Port) == nil {
-			after.ShowClusterInfo(ctx)
-			doc := after.Doc(after.Check(ctx, true))
+		if m.Reload(ctx) == nil {
+			m.ShowClusterInfo(ctx)
+			doc := m.Doc(m.Check(ctx, true))
 			f.text.Truncate(saved)
 			res.Cluster = &doc
 			return f.write(res, err)

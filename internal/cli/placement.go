@@ -83,5 +83,5 @@ func runPlacement(ctx context.Context, f *factory, o *placementOptions) error {
 	if o.dryRun {
 		f.dryRunNote()
 	}
-	return f.emitChange(ctx, m, "placement", o.addr, o.dryRun, err)
+	return f.emitChange(ctx, m, "placement", o.dryRun, err)
 }

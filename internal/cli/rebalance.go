@@ -134,5 +134,5 @@ func runRebalance(ctx context.Context, f *factory, o *rebalanceOptions) error {
 	case err == nil && !simulate && m.Plan != nil: // nothing to wait for when nothing moved
 		err = m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
 	}
-	return f.emitChange(ctx, m, "rebalance", o.addr, simulate, err)
+	return f.emitChange(ctx, m, "rebalance", simulate, err)
 }

@@ -119,7 +119,7 @@ func runReshard(ctx context.Context, f *factory, o *reshardOptions) error {
 	case err == nil:
 		err = m.WaitSettled(ctx, time.Now().Add(o.migration.settle))
 	}
-	return f.emitChange(ctx, m, "reshard", o.addr, dryRun, err)
+	return f.emitChange(ctx, m, "reshard", dryRun, err)
 }
 
 // exactSlots reads --slot-range into the slots to move, ascending (nil

@@ -8,6 +8,7 @@ import (
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/inspect"
+	"github.com/rcluster/rcluster/pkg/repair"
 )
 
 // replied prints redis-cli's message for n's error reply, if there was
@@ -30,6 +31,15 @@ func (m *Manager) Load(ctx context.Context, host string, port int) error {
 // LoadFrom is Load with an entry node that is already connected.
 func (m *Manager) LoadFrom(ctx context.Context, entry *Node) error {
 	c, err := inspect.LoadFrom(ctx, m.Dial, entry)
+	return m.loaded(c, err)
+}
+
+// Reload loads the cluster again over the run's own connections
+// (inspect.Cluster.Reload), dropping what the last load and check found:
+// the cluster as a change left it, for -o json.
+func (m *Manager) Reload(ctx context.Context) error {
+	c, err := m.Cluster.Reload(ctx, m.Dial)
+	m.Errors, m.Problems, m.Repairs, m.Keys = nil, nil, repair.Plan{}, nil
 	return m.loaded(c, err)
 }
 

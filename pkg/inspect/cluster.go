@@ -2,8 +2,11 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/node"
@@ -195,6 +198,45 @@ func LoadFrom(ctx context.Context, dial node.Dialer, entry *Node) (*Cluster, err
 	c.Orphans = c.CountReplicas()
 	c.slotMapsFresh = true
 	return c, nil
+}
+
+// Reload loads the cluster again through c's entry node, as LoadFrom
+// does, over c's open connections: only the nodes c has no connection to
+// are dialed, and the connections of nodes no longer loaded are closed. A
+// program that changed the cluster reads it back this way without
+// connecting again. c's connections belong to the returned Cluster
+// afterwards (c's nodes are left without).
+func (c *Cluster) Reload(ctx context.Context, dial node.Dialer) (*Cluster, error) {
+	if len(c.Nodes) == 0 || c.Nodes[0].Client == nil {
+		return nil, errors.New("no entry node to reload the cluster through")
+	}
+	key := func(host string, port int) string { return host + "\x00" + strconv.Itoa(port) }
+	open := map[string]node.Client{}
+	for _, n := range c.Nodes[1:] {
+		if n.Client != nil {
+			open[key(n.Host, n.Port)] = n.Client
+			n.Client = nil
+		}
+	}
+	first := c.Nodes[0]
+	entry := &Node{Node: &cluster.Node{Host: first.Host, Port: first.Port, BusPort: first.BusPort}, Client: first.Client}
+	first.Client = nil
+	var mu sync.Mutex // LoadFrom dials the nodes at once
+	reuse := func(ctx context.Context, host string, port int) (node.Client, error) {
+		mu.Lock()
+		client, ok := open[key(host, port)]
+		delete(open, key(host, port))
+		mu.Unlock()
+		if ok {
+			return client, nil
+		}
+		return dial(ctx, host, port)
+	}
+	loaded, err := LoadFrom(ctx, reuse, entry)
+	for _, client := range open {
+		client.Close()
+	}
+	return loaded, err
 }
 
 // OwnLine sends CLUSTER NODES to c and parses only the node's own line
