@@ -105,6 +105,16 @@ const (
 	CloseFile               // the file could not be closed
 )
 
+var stepNames = [...]string{"sending SYNC", "reading the bulk length", "SYNC refused",
+	"opening the file", "reading the payload", "writing the file", "syncing the file", "closing the file"}
+
+func (s Step) String() string {
+	if s >= 0 && int(s) < len(stepNames) {
+		return stepNames[s]
+	}
+	return fmt.Sprintf("step %d", int(s))
+}
+
 // RDBError is a master's RDB that could not be fetched or saved.
 type RDBError struct {
 	Node *inspect.Node
@@ -119,7 +129,7 @@ type RDBError struct {
 }
 
 func (e *RDBError) Error() string {
-	msg := fmt.Sprintf("backup: %s: RDB: step %d", e.Node.Addr(), e.Step)
+	msg := fmt.Sprintf("backup: %s: RDB: %v", e.Node.Addr(), e.Step)
 	if e.File != "" {
 		msg += " (" + e.File + ")"
 	}
