@@ -1,5 +1,12 @@
 package report
 
+import (
+	"errors"
+	"syscall"
+
+	"github.com/rcluster/rcluster/pkg/backup"
+)
+
 // BackupText writes backup's lines (clusterManagerCommandBackup) and, on
 // stderr, those of the RDB transfer of every master (redis-cli's getRDB).
 type BackupText struct{ P *Printer }
@@ -53,6 +60,9 @@ func (t BackupText) WriteFailed(reason string) {
 
 func (t BackupText) TruncateFailed(reason string) { t.P.Stderr("ftruncate failed: %s.\n", reason) }
 
+// TruncateError is TruncateFailed worded from the OS error.
+func (t BackupText) TruncateError(err error) { t.TruncateFailed(strerror(err)) }
+
 func (t BackupText) FsyncFailed(file, reason string) {
 	t.P.Stderr("Fail to fsync '%s': %s\n", file, reason)
 }
@@ -63,3 +73,49 @@ func (t BackupText) TransferredUntilEOF(size uint64) {
 }
 
 func (t BackupText) Transferred() { t.P.Stderr("Transfer finished with success.\n") }
+
+// Failed words pkg/backup's failures of an RDB or of nodes.json (a
+// *backup.ConnectError is worded as any failed connection).
+func (t BackupText) Failed(err error) {
+	var rdb *backup.RDBError
+	var layout *backup.LayoutError
+	switch {
+	case errors.As(err, &layout):
+		t.LayoutNotSaved(layout.Path)
+	case errors.As(err, &rdb):
+		switch rdb.Step {
+		case backup.SendSync:
+			t.SyncNotSent()
+		case backup.ReadHeader:
+			t.NoBulkLength()
+		case backup.SyncRefused:
+			t.SyncFailed(rdb.Reply)
+		case backup.OpenFile:
+			t.CannotOpen(rdb.File, strerror(rdb.Err))
+		case backup.ReadPayload:
+			t.ReadFailed()
+		case backup.WriteFile, backup.CloseFile:
+			t.WriteFailed(strerror(rdb.Err))
+		case backup.SyncFile:
+			t.FsyncFailed(rdb.File, strerror(rdb.Err))
+		default:
+			t.P.Stderr("%v\n", err)
+		}
+	default:
+		t.P.Stderr("%v\n", err)
+	}
+}
+
+// strerror words an OS error as C's strerror does ("No such file or
+// directory"): Go's text of the error number, capitalised.
+func strerror(err error) string {
+	var errno syscall.Errno
+	msg := err.Error()
+	if errors.As(err, &errno) {
+		msg = errno.Error()
+	}
+	if msg != "" && 'a' <= msg[0] && msg[0] <= 'z' {
+		msg = string(msg[0]-'a'+'A') + msg[1:]
+	}
+	return msg
+}
