@@ -47,9 +47,9 @@ func (m *Manager) Call(ctx context.Context, args []string, o CallOptions) []Call
 		var re *node.ReplyError
 		switch {
 		case r.Err == nil:
-			text.Reply(r.Node.Addr(), cString(FormatRaw(r.Value, delim)))
+			text.Reply(r.Node.Addr(), FormatRaw(r.Value, delim))
 		case errors.As(r.Err, &re):
-			text.Reply(r.Node.Addr(), cString(re.Msg+"\n"))
+			text.Reply(r.Node.Addr(), re.Msg+"\n")
 		default:
 			text.Failed(r.Node.Addr())
 		}
@@ -95,13 +95,4 @@ func formatRaw(b *strings.Builder, v any, delim string) {
 	default:
 		fmt.Fprint(b, x)
 	}
-}
-
-// cString is what C's printf("%s") shows of s: the bytes before the first
-// NUL.
-func cString(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

@@ -12,8 +12,9 @@ func (t CallText) Calling(args []string) {
 	t.P.Plain("\n")
 }
 
-// Reply is a node's reply (or error reply) in redis-cli's raw format.
-func (t CallText) Reply(addr, text string) { t.P.Plain("%s: %s\n", addr, text) }
+// Reply is a node's reply (or error reply) in redis-cli's raw format, as
+// printf("%s") shows it: up to its first NUL.
+func (t CallText) Reply(addr, text string) { t.P.Plain("%s: %s\n", addr, cString(text)) }
 
 // Failed: the node gave no reply at all.
 func (t CallText) Failed(addr string) { t.P.Plain("%s: Failed!\n", addr) }
