@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,11 @@ type Problem struct {
 	// Nodes and Reference: the nodes that disagree with the reference.
 	Nodes     []*inspect.Node
 	Reference *inspect.Node
+	// Slots, with SlotsDisagree, are the slots whose owner the first of
+	// Nodes sees otherwise than Reference; Owner and RefOwner are the
+	// owners each sees of the first of them ("" for none).
+	Slots           cluster.SlotSet
+	Owner, RefOwner string
 }
 
 func (p Problem) String() string {
@@ -80,7 +86,20 @@ func (p Problem) String() string {
 	if len(addrs) > 5 {
 		addrs = append(addrs[:5], fmt.Sprintf("%d more", len(addrs)-5))
 	}
-	return text + ": " + strings.Join(addrs, ", ") + " see it otherwise than " + p.Reference.Addr()
+	text += ": " + strings.Join(addrs, ", ") + " see it otherwise than " + p.Reference.Addr()
+	if p.Slots.Count() > 0 {
+		first := p.Slots.Slots()[0]
+		text += fmt.Sprintf(" (slots %s; slot %d: %s sees %s, %s sees %s)", p.Slots.String(), first,
+			p.Nodes[0].Addr(), ownerText(p.Owner), p.Reference.Addr(), ownerText(p.RefOwner))
+	}
+	return text
+}
+
+func ownerText(id string) string {
+	if id == "" {
+		return "no owner"
+	}
+	return id
 }
 
 // RoleText says a role: "a master", or "a replica of <master>".
@@ -157,7 +176,11 @@ func Check(ctx context.Context, c *inspect.Cluster, o Options) Look {
 		}
 	}
 	if len(c.Nodes) > 1 && !sameSlots {
-		res.Problems = append(res.Problems, Problem{Kind: SlotsDisagree, Nodes: disagree, Reference: c.Nodes[0]})
+		p := Problem{Kind: SlotsDisagree, Nodes: disagree, Reference: c.Nodes[0]}
+		if len(disagree) > 0 {
+			p.Slots, p.Owner, p.RefOwner = slotsSeenOtherwise(looks[slices.Index(c.Nodes, disagree[0])].slots, ref.slots)
+		}
+		res.Problems = append(res.Problems, p)
 	}
 	res.SameSlots = sameSlots || len(c.Nodes) <= 1
 	if o.KeepViews {
@@ -225,6 +248,8 @@ type nodeLook struct {
 	missing []string
 	// sameSlots: it sees the reference's slot owners.
 	sameSlots bool
+	// slots is its slot map signature when it is not the reference's.
+	slots string
 }
 
 // reference is what the other nodes are compared with: the nodes to know
@@ -257,6 +282,9 @@ func look(ctx context.Context, n *inspect.Node, ref *reference, first, keep bool
 		}
 	}
 	l.sameSlots = slots != "" && slots == ref.slots
+	if !l.sameSlots {
+		l.slots = slots
+	}
 	seen := 0
 	for raw := range strings.SplitSeq(text, "\n") {
 		f, ok := cluster.SplitLine(raw)
@@ -292,4 +320,46 @@ func look(ctx context.Context, n *inspect.Node, ref *reference, first, keep bool
 		text = ""
 	}
 	return l, text
+}
+
+// slotsSeenOtherwise compares two slot map signatures (see
+// inspect.SlotMapSignature): the slots whose owner differs, and the owner
+// each gives the first of them.
+func slotsSeenOtherwise(sig, ref string) (slots cluster.SlotSet, owner, refOwner string) {
+	a, b := slotOwners(sig), slotOwners(ref)
+	for slot := range cluster.NumSlots {
+		if a[slot] != b[slot] {
+			if slots.Count() == 0 {
+				owner, refOwner = a[slot], b[slot]
+			}
+			slots.Add(slot)
+		}
+	}
+	return slots, owner, refOwner
+}
+
+// slotOwners is the owner of every slot in a slot map signature.
+func slotOwners(sig string) []string {
+	owners := make([]string, cluster.NumSlots)
+	for cfg := range strings.SplitSeq(sig, "|") {
+		id, toks, ok := strings.Cut(cfg, ":")
+		if !ok {
+			continue
+		}
+		for tok := range strings.SplitSeq(toks, ",") {
+			from, to, isRange := strings.Cut(tok, "-")
+			if !isRange {
+				to = from
+			}
+			first, err1 := strconv.Atoi(from)
+			last, err2 := strconv.Atoi(to)
+			if err1 != nil || err2 != nil || first < 0 || last >= cluster.NumSlots {
+				continue
+			}
+			for slot := first; slot <= last; slot++ {
+				owners[slot] = id
+			}
+		}
+	}
+	return owners
 }

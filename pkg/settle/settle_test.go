@@ -32,6 +32,10 @@ func TestProblemString(t *testing.T) {
 		{Problem{Kind: SlotsDisagree, Nodes: many, Reference: n(7000)},
 			"nodes do not agree about the slots configuration: 127.0.0.1:7001, 127.0.0.1:7002, 127.0.0.1:7003, 127.0.0.1:7004, 127.0.0.1:7005, 2 more see it otherwise than 127.0.0.1:7000"},
 		{Problem{Kind: SlotsDisagree}, "nodes do not agree about the slots configuration"},
+		{Problem{Kind: SlotsDisagree, Nodes: many[:1], Reference: n(7000), Slots: slotSet(299, 300), Owner: "src", RefOwner: "dst"},
+			"nodes do not agree about the slots configuration: 127.0.0.1:7001 see it otherwise than 127.0.0.1:7000 (slots [299-300]; slot 299: 127.0.0.1:7001 sees src, 127.0.0.1:7000 sees dst)"},
+		{Problem{Kind: SlotsDisagree, Nodes: many[:1], Reference: n(7000), Slots: slotSet(5, 5), RefOwner: "dst"},
+			"nodes do not agree about the slots configuration: 127.0.0.1:7001 see it otherwise than 127.0.0.1:7000 (slots [5]; slot 5: 127.0.0.1:7001 sees no owner, 127.0.0.1:7000 sees dst)"},
 	}
 	for _, c := range cases {
 		if got := c.p.String(); got != c.want {
@@ -45,5 +49,25 @@ func TestPoll(t *testing.T) {
 		if got := Poll(c.n).Milliseconds(); got != int64(c.ms) {
 			t.Errorf("Poll(%d) = %d ms, want %d", c.n, got, c.ms)
 		}
+	}
+}
+
+func slotSet(from, to int) cluster.SlotSet {
+	var s cluster.SlotSet
+	s.AddRange(from, to)
+	return s
+}
+
+// The slots two nodes' slot maps give to different owners, and the first
+// one's owners, from their signatures.
+func TestSlotsSeenOtherwise(t *testing.T) {
+	ref := "a:0-5460|b:5461-10922|c:10923-16383"
+	sig := "a:0-5460,5462|b:5461,5463-10922|c:10923-16382"
+	slots, owner, refOwner := slotsSeenOtherwise(sig, ref)
+	if got := slots.String(); got != "[5462],[16383]" || owner != "a" || refOwner != "b" {
+		t.Errorf("got slots %s, owners %q and %q; want [5462],[16383], a and b", got, owner, refOwner)
+	}
+	if slots, _, _ := slotsSeenOtherwise(ref, ref); slots.Count() != 0 {
+		t.Errorf("the same map differs in %s", slots.String())
 	}
 }
