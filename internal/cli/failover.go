@@ -11,6 +11,7 @@ import (
 
 	"github.com/rcluster/rcluster/internal/manager"
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/failover"
 )
 
 // failoverSafety are the flags failover and evacuate share.
@@ -34,8 +35,8 @@ func (s *failoverSafety) validate(f *factory) error {
 	return f.refusePositive("--settle-timeout", s.settle)
 }
 
-func (s *failoverSafety) options(mode string) manager.FailoverOptions {
-	return manager.FailoverOptions{Mode: mode, MaxLag: s.maxLag, DryRun: s.dryRun, Settle: s.settle}
+func (s *failoverSafety) options(mode failover.Mode) manager.FailoverOptions {
+	return manager.FailoverOptions{Options: failover.Options{Mode: mode, MaxLag: s.maxLag, Settle: s.settle}, DryRun: s.dryRun}
 }
 
 type failoverOptions struct {
@@ -80,14 +81,14 @@ EXIT STATUS
 }
 
 func runFailover(ctx context.Context, f *factory, o *failoverOptions) error {
-	mode := "default"
+	mode := failover.Default
 	switch {
 	case o.force && o.takeover:
 		return f.refuse("*** --force and --takeover cannot be used together.")
 	case o.force:
-		mode = "force"
+		mode = failover.Force
 	case o.takeover:
-		mode = "takeover"
+		mode = failover.Takeover
 	}
 	if err := o.safety.validate(f); err != nil {
 		return err
@@ -190,7 +191,7 @@ func runEvacuate(ctx context.Context, f *factory, o *evacuateOptions) error {
 		return err
 	}
 	dryRun := o.safety.dryRun || o.planOut != ""
-	opts := o.safety.options("default")
+	opts := o.safety.options(failover.Default)
 	opts.DryRun = dryRun
 	return f.runRoleChange(ctx, "evacuate", o.addr, dryRun, func(m *manager.Manager) error {
 		err := m.Evacuate(ctx, o.host, opts)

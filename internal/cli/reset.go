@@ -11,6 +11,7 @@ import (
 
 	"github.com/rcluster/rcluster/internal/manager"
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/reset"
 )
 
 type resetOptions struct {
@@ -65,10 +66,11 @@ EXIT STATUS
 func runReset(ctx context.Context, f *factory, o *resetOptions) error {
 	m := f.manager(manager.Options{})
 	targets, err := m.InspectForReset(ctx, o.addrs)
-	defer manager.CloseTargets(targets)
+	defer reset.Close(targets)
 	if err != nil {
 		return f.emit(m, "reset", nil, false, err)
 	}
+	opts := reset.Options{Flush: o.flush, Force: o.force}
 	docs := resetDocs(targets)
 	m.P.ResetListing(docs)
 	doc := report.ResetDoc{Command: "reset", OK: true, DryRun: o.dryRun, Nodes: docs}
@@ -76,13 +78,13 @@ func runReset(ctx context.Context, f *factory, o *resetOptions) error {
 	refused, pending, keys := false, 0, false
 	for i := range docs {
 		d := &docs[i]
-		if d.Empty() {
+		if targets[i].Empty() {
 			d.Action = report.ResetNone
 			continue
 		}
 		pending++
 		keys = keys || d.NeedsFlush
-		lacksFlush, lacksForce := d.NeedsFlush && !o.flush, d.NeedsForce && !o.force
+		lacksFlush, lacksForce := targets[i].Lacks(opts)
 		if lacksFlush || lacksForce {
 			d.Action, refused = report.ResetRefused, true
 			m.P.ResetRefused(*d, lacksFlush, lacksForce)
@@ -108,18 +110,21 @@ func runReset(ctx context.Context, f *factory, o *resetOptions) error {
 	if !f.global.yes && !f.prompter().Confirm(report.ResetQuestion(o.flush && keys)) {
 		return f.writeReset(doc, nil) // declined: nothing changed, exit 0 as create
 	}
-	ids, errs := m.ResetAll(ctx, targets, o.flush)
+	results, err := m.ResetAll(ctx, targets, opts)
+	if err != nil {
+		return err // a refusal: every one was refused above
+	}
 	var failed error
 	for i := range docs {
 		d := &docs[i]
 		if d.Action != report.ResetPlanned {
 			continue
 		}
-		if errs[i] != nil {
-			d.Action, d.Error, doc.OK, failed = report.ResetFailed, replyOrError(errs[i]), false, manager.ErrReported
+		if r := results[i]; r.Err != nil {
+			d.Action, d.Error, doc.OK, failed = report.ResetFailed, replyOrError(r.Err), false, manager.ErrReported
 			continue
 		}
-		d.Action, d.NewID = report.ResetDone, ids[i]
+		d.Action, d.NewID = report.ResetDone, results[i].NewID
 	}
 	if failed == nil {
 		m.P.ResetOK(pending)
@@ -128,11 +133,11 @@ func runReset(ctx context.Context, f *factory, o *resetOptions) error {
 }
 
 // resetDocs describes the inspected targets.
-func resetDocs(targets []*manager.ResetTarget) []report.ResetNodeDoc {
+func resetDocs(targets []*reset.Target) []report.ResetNodeDoc {
 	docs := make([]report.ResetNodeDoc, len(targets))
 	for i, t := range targets {
 		d := report.ResetNodeDoc{
-			Address: t.Addr.String(), ID: t.ID, Role: "master", MasterID: t.MasterID, Master: t.Master,
+			Address: t.Addr(), ID: t.ID, Role: "master", MasterID: t.MasterID, Master: t.Master,
 			OtherNodes: t.OtherNodes, Keys: t.Keys, Slots: report.Ranges(&t.Slots), SlotCount: t.Slots.Count(),
 			Cluster: t.Cluster, NeedsFlush: t.NeedsFlush(), NeedsForce: t.NeedsForce(),
 		}
@@ -158,7 +163,7 @@ func (f *factory) writeReset(doc report.ResetDoc, err error) error {
 func (f *factory) resetHint(ctx context.Context, addrs []manager.Address) {
 	quiet := manager.New(&report.Printer{Out: io.Discard, ErrOut: io.Discard}, f.dialer(), manager.Options{})
 	targets, _ := quiet.InspectForReset(ctx, addrs)
-	defer manager.CloseTargets(targets)
+	defer reset.Close(targets)
 	var flush, force bool
 	var names []string
 	seen := map[string]bool{}
@@ -168,7 +173,7 @@ func (f *factory) resetHint(ctx context.Context, addrs []manager.Address) {
 		}
 		seen[t.ID] = true
 		flush, force = flush || t.NeedsFlush(), force || t.NeedsForce()
-		names = append(names, shellQuote(t.Addr.String()))
+		names = append(names, shellQuote(t.Addr()))
 	}
 	if len(names) == 0 {
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rcluster/rcluster/internal/report"
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/failover"
 	"github.com/rcluster/rcluster/pkg/settle"
 )
 
@@ -70,13 +71,6 @@ func checkEvacuationPlan(pf report.PlanFile) error {
 	return nil
 }
 
-// failoverStep is one failover to make: a master and the replica that
-// takes over.
-type failoverStep struct {
-	replica, master *Node
-	doc             *report.FailoverDoc
-}
-
 // ApplyEvacuation carries out an evacuate plan's failovers still to do,
 // one at a time, each waited for as evacuate waits (at most settle), once
 // the loaded cluster matches the plan: the same nodes, each planned master
@@ -90,8 +84,8 @@ func (m *Manager) ApplyEvacuation(ctx context.Context, o ApplyOptions, settle ti
 		return ErrReported
 	}
 	ev := o.Plan.Evacuation
-	fo := FailoverOptions{Mode: "default", MaxLag: ev.MaxLag}
-	var steps []failoverStep
+	fo := failover.Options{Mode: failover.Default, MaxLag: ev.MaxLag, Settle: settle}
+	var steps []*failover.Failover
 	var done []string
 	msg := m.planNodesMismatch(o.Plan)
 	if msg == "" {
@@ -103,8 +97,8 @@ func (m *Manager) ApplyEvacuation(ctx context.Context, o ApplyOptions, settle ti
 	}
 	d := &report.EvacuateDoc{Host: ev.Host, Failovers: []*report.FailoverDoc{}, Left: []report.LeftDoc{}}
 	m.Plan = d
-	for _, s := range steps {
-		d.Failovers = append(d.Failovers, s.doc)
+	for _, f := range steps {
+		d.Failovers = append(d.Failovers, report.FailoverDocOf(f))
 	}
 	record := func() {
 		if o.RecordFailovers != nil {
@@ -117,16 +111,19 @@ func (m *Manager) ApplyEvacuation(ctx context.Context, o ApplyOptions, settle ti
 	} else {
 		m.P.EvacuatePlan(d)
 	}
-	for _, s := range steps {
-		m.P.FailoverPlan(s.doc)
-		if err := m.failover(ctx, s.replica, s.master, s.doc, time.Now().Add(settle)); err != nil {
-			return err
+	obs := failoverText{m}
+	for i, f := range steps {
+		obs.Starting(f)
+		err := failover.Run(ctx, &m.Cluster, f, obs)
+		d.Failovers[i].Done = f.Done
+		if err != nil {
+			return m.failoverFailed(err)
 		}
-		done = append(done, s.master.ID)
+		done = append(done, f.Master.ID)
 		record()
 	}
 	// A master that came to the host since the plan was made stays.
-	for _, n := range m.mastersOn(ev.Host) {
+	for _, n := range failover.MastersOn(&m.Cluster, ev.Host) {
 		d.Left = append(d.Left, report.LeftDoc{Master: n.ID, Address: n.Addr(), Slots: report.Ranges(&n.Slots), Reason: "not in the plan"})
 	}
 	m.P.EvacuateDone(d)
@@ -137,15 +134,16 @@ func (m *Manager) ApplyEvacuation(ctx context.Context, o ApplyOptions, settle ti
 }
 
 // evacuationSteps matches an evacuate plan's failovers with the loaded
-// cluster: the steps still to make, the masters whose failover is done,
-// or the first difference that forbids applying the plan.
-func (m *Manager) evacuationSteps(ctx context.Context, o ApplyOptions, fo FailoverOptions) (steps []failoverStep, done []string, mismatch string) {
+// cluster: the failovers still to make, the masters whose failover is
+// done, or the first difference that forbids applying the plan.
+func (m *Manager) evacuationSteps(ctx context.Context, o ApplyOptions, fo failover.Options) (steps []*failover.Failover, done []string, mismatch string) {
 	ev := o.Plan.Evacuation
 	recorded := map[string]bool{}
 	for _, id := range o.FailoversDone {
 		recorded[id] = true
 	}
 	name := func(n *Node) string { return n.ID + " (" + n.Addr() + ")" }
+	host := func(n *Node) string { return failover.AnnouncedHost(&m.Cluster, n) }
 	for _, p := range ev.Failovers {
 		master, replica := m.NodeByID(p.Master), m.NodeByID(p.Replica) // both there: planNodesMismatch
 		slots, _ := report.SlotsOfRanges(p.Slots)
@@ -161,20 +159,21 @@ func (m *Manager) evacuationSteps(ctx context.Context, o ApplyOptions, fo Failov
 			return nil, nil, fmt.Sprintf("the failover of %s to %s is recorded as done, but %s is %s with slots %s", name(master), name(replica), name(replica), settle.RoleText(replica.MasterID), replica.Slots.String())
 		case master.IsReplica():
 			return nil, nil, fmt.Sprintf("master %s of the plan is now %s", name(master), settle.RoleText(master.MasterID))
-		case m.announcedHost(master) != ev.Host:
-			return nil, nil, fmt.Sprintf("master %s is on host %s, not on %s", name(master), m.announcedHost(master), ev.Host)
+		case host(master) != ev.Host:
+			return nil, nil, fmt.Sprintf("master %s is on host %s, not on %s", name(master), host(master), ev.Host)
 		case master.Slots != slots:
 			return nil, nil, fmt.Sprintf("master %s owns slots %s, the plan fails over slots %s", name(master), master.Slots.String(), slots.String())
 		case !strings.EqualFold(replica.MasterID, master.ID):
 			return nil, nil, fmt.Sprintf("node %s, the replica the plan promotes in place of %s, is %s", name(replica), name(master), settle.RoleText(replica.MasterID))
-		case m.announcedHost(replica) == ev.Host:
+		case host(replica) == ev.Host:
 			return nil, nil, fmt.Sprintf("replica %s is on the host evacuated, %s", name(replica), ev.Host)
 		}
-		doc := m.failoverDoc(ctx, replica, master, fo)
-		if doc.Replication.Problem != "" {
-			return nil, nil, fmt.Sprintf("replica %s is not safe to promote: %s", name(replica), doc.Replication.Problem)
+		// replica's master is master: Plan fails over master.
+		f, err := failover.Plan(ctx, &m.Cluster, replica.ID, fo)
+		if err != nil {
+			return nil, nil, fmt.Sprintf("replica %s is not safe to promote: %s", name(replica), report.FailoverProblem(f))
 		}
-		steps = append(steps, failoverStep{replica, master, doc})
+		steps = append(steps, f)
 	}
 	return steps, done, ""
 }

@@ -94,12 +94,7 @@ func (m *Manager) reportEntryError(err error) {
 	}
 }
 
-// countReplicas sets every master's replica count and warns about replicas
-// of unknown masters.
-func (m *Manager) countReplicas() {
-	m.warnOrphans(m.CountReplicas())
-}
-
+// warnOrphans warns about replicas of unknown masters.
 func (m *Manager) warnOrphans(replicas []*Node) {
 	for _, n := range replicas {
 		report.LoadText{P: m.P}.UnknownMaster(n.Addr(), n.MasterID)

@@ -2,13 +2,18 @@ package manager
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rcluster/rcluster/internal/report"
+	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/join"
 	"github.com/rcluster/rcluster/pkg/node"
 	"github.com/rcluster/rcluster/pkg/plan"
+	"github.com/rcluster/rcluster/pkg/settle"
 )
 
 // PlacementOptions are the settings of placement.
@@ -137,4 +142,30 @@ func placementVerdict(shared int) error {
 		return ErrReported
 	}
 	return nil
+}
+
+// pollUntilNone asks problems until it reports none or deadline passes,
+// and returns what it reported last (nil once none are left).
+func (m *Manager) pollUntilNone(ctx context.Context, deadline time.Time, problems func() []string) ([]string, error) {
+	for {
+		left := problems()
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left, nil
+		}
+		if err := sleep(ctx, m.clusterPoll()); err != nil {
+			return left, err
+		}
+	}
+}
+
+// replicaProblems lists what n's CLUSTER NODES text shows other than each
+// node of want (by ID) as a replica of want's master ID.
+func replicaProblems(n *Node, text string, want map[string]string) []string {
+	var problems []string
+	for _, id := range slices.Sorted(maps.Keys(want)) {
+		if l, err := cluster.LineOf(text, id); err == nil && l != nil && !strings.EqualFold(l.MasterID, want[id]) {
+			problems = append(problems, fmt.Sprintf("%s: sees %s as %s, not as a replica of %s", n.Addr(), id, settle.RoleText(l.MasterID), want[id]))
+		}
+	}
+	return problems
 }

@@ -529,10 +529,18 @@ func WaitReplicated(t testing.TB, servers []*Server) {
 // for the runnable Examples of pkg/, which have no testing.T. stop stops
 // the servers and removes the directory.
 func ExampleCluster(count, keys int) (servers []*Server, stop func(), err error) {
+	return ExampleReplicatedCluster(count, 0, keys)
+}
+
+// ExampleReplicatedCluster is ExampleCluster with replicas replicas per
+// master: count servers in all, the masters first (as redis-cli's create
+// assigns them), every replica's link up.
+func ExampleReplicatedCluster(count, replicas, keys int) (servers []*Server, stop func(), err error) {
 	servers, stop, err = ExampleNodes(count)
-	if err == nil {
-		err = CreateCluster(servers, 0)
+	if err != nil {
+		return nil, nil, err
 	}
+	err = CreateCluster(servers, replicas)
 	if err == nil && keys > 0 {
 		err = LoadKeysErr(servers, keys, "key:")
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
+	"github.com/rcluster/rcluster/pkg/failover"
+	"github.com/rcluster/rcluster/pkg/settle"
 )
 
 // The links of ReplicationDoc.
@@ -29,32 +31,105 @@ type ReplicationDoc struct {
 // ReplicationProblem says why a replica in state r is not safe to promote
 // with a plain CLUSTER FAILOVER, or "" when it is.
 func ReplicationProblem(r ReplicationDoc, maxLag int64) string {
-	_, problem := r.judge(maxLag)
-	return problem
+	return problemText(r.replication().Judge(maxLag), r.LagBytes, maxLag)
+}
+
+// replication is the library's Replication of r (Problem left out).
+func (r ReplicationDoc) replication() failover.Replication {
+	return failover.Replication{Link: failover.Link(r.Link), Syncing: r.Syncing, LagBytes: r.LagBytes}
 }
 
 // String is the state in a few words: "link up, 0 bytes behind".
 func (r ReplicationDoc) String() string {
-	summary, _ := r.judge(math.MaxInt64)
-	return summary
+	switch r.replication().Judge(math.MaxInt64) {
+	case failover.MasterUnreachable:
+		return "master unreachable"
+	case failover.LinkNotUp:
+		return "link down"
+	case failover.StillSyncing:
+		return "link up, syncing"
+	}
+	return fmt.Sprintf("link up, %d bytes behind", r.LagBytes)
 }
 
-// judge describes the state and says what makes the replica unsafe to
-// promote, if anything.
-func (r ReplicationDoc) judge(maxLag int64) (summary, problem string) {
-	switch {
-	case r.Link == LinkUnknown:
-		return "master unreachable", "its master cannot be reached"
-	case r.Link != LinkUp:
-		return "link down", "its link to its master is down"
-	case r.Syncing:
-		return "link up, syncing", "it is still syncing with its master"
+// problemText words why a replica lagBytes behind is not safe to promote
+// with a plain CLUSTER FAILOVER when maxLag is the bound ("": it is).
+func problemText(p failover.Problem, lagBytes, maxLag int64) string {
+	switch p {
+	case failover.MasterUnreachable:
+		return "its master cannot be reached"
+	case failover.LinkNotUp:
+		return "its link to its master is down"
+	case failover.StillSyncing:
+		return "it is still syncing with its master"
+	case failover.TooFarBehind:
+		return fmt.Sprintf("it is %d bytes behind its master (--max-lag %d)", lagBytes, maxLag)
+	case failover.MasterSlotsOpen:
+		// Open slots are not replicated: the new master would not know them.
+		return "its master has open slots (a move in progress); close them with 'rcluster fix' first"
 	}
-	summary = fmt.Sprintf("link up, %d bytes behind", r.LagBytes)
-	if r.LagBytes > maxLag {
-		problem = fmt.Sprintf("it is %d bytes behind its master (--max-lag %d)", r.LagBytes, maxLag)
+	return ""
+}
+
+// FailoverProblem says why f's replica is not safe to promote ("": it is).
+func FailoverProblem(f *failover.Failover) string {
+	return problemText(f.Replication.Problem, f.Replication.LagBytes, f.Options.MaxLag)
+}
+
+// FailoverDocOf is the -o json document of a planned (or done) failover.
+func FailoverDocOf(f *failover.Failover) *FailoverDoc {
+	r := f.Replication
+	return &FailoverDoc{
+		Master: f.MasterID, MasterAddress: f.MasterAddr, Replica: f.Replica.ID, ReplicaAddress: f.Replica.Addr(),
+		Slots: Ranges(&f.Slots), Mode: string(f.Options.Mode),
+		Replication: ReplicationDoc{Link: string(r.Link), Syncing: r.Syncing, LagBytes: r.LagBytes, Problem: FailoverProblem(f)},
+		Done:        f.Done,
 	}
-	return summary, problem
+}
+
+// EvacuateDocOf is the -o json document of a planned (or carried out)
+// evacuation.
+func EvacuateDocOf(ev *failover.Evacuation) *EvacuateDoc {
+	d := &EvacuateDoc{Host: ev.Host, Failovers: []*FailoverDoc{}, Left: []LeftDoc{}}
+	for _, f := range ev.Failovers {
+		d.Failovers = append(d.Failovers, FailoverDocOf(f))
+	}
+	for _, l := range ev.Left {
+		d.Left = append(d.Left, LeftDoc{Master: l.Master.ID, Address: l.Master.Addr(), Slots: Ranges(&l.Master.Slots), Reason: leftReason(l)})
+	}
+	return d
+}
+
+// leftReason says why an evacuation leaves a master on its host.
+func leftReason(l failover.Left) string {
+	if len(l.Unsafe) == 0 {
+		return "no replica on another host"
+	}
+	var unsafe []string
+	for _, f := range l.Unsafe {
+		unsafe = append(unsafe, f.Replica.Addr()+": "+FailoverProblem(f))
+	}
+	return "no replica on another host is safe to promote (" + strings.Join(unsafe, "; ") + ")"
+}
+
+// Disagreements words what the nodes that do not agree on a new master
+// see, a line each.
+func Disagreements(ds []failover.Disagreement) []string {
+	texts := make([]string, len(ds))
+	for i, d := range ds {
+		addr := d.Node.Addr()
+		switch d.Kind {
+		case failover.NoView:
+			texts[i] = addr + ": no CLUSTER NODES reply"
+		case failover.UnknownReplica:
+			texts[i] = fmt.Sprintf("%s: does not know %s", addr, d.ID)
+		case failover.NotMaster:
+			texts[i] = fmt.Sprintf("%s: sees %s as %s with slots %s", addr, d.ID, settle.RoleText(d.MasterID), d.Slots.String())
+		case failover.NotReplica:
+			texts[i] = fmt.Sprintf("%s: sees %s as %s, not as a replica of %s", addr, d.ID, settle.RoleText(d.MasterID), d.Want)
+		}
+	}
+	return texts
 }
 
 // FailoverDoc is one failover: a master and the replica that takes over.
