@@ -159,7 +159,7 @@ func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect 
 // returns ErrReported; an error it does not know (an interrupt) is
 // returned as is.
 func (m *Manager) joinFailed(err error) error {
-	if report.JoinText.JoinFailed(report.JoinText{P: m.P}, err) {
+	if (report.JoinText{P: m.P}).JoinFailed(err) {
 		return ErrReported
 	}
 	return err

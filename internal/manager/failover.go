@@ -101,9 +101,10 @@ func (m *Manager) failoverFailed(err error) error {
 		m.P.ReplyError(refused.Node.Addr(), report.ReplyText(refused.Err))
 	case errors.As(err, &notAgreed):
 		m.P.FailoverNotAgreed(report.FailoverDocOf(notAgreed.Failover), report.Disagreements(notAgreed.Disagreements))
-	case report.WaitText.Failed(report.WaitText{P: m.P}, err):
 	default:
-		return err
+		if !(report.WaitText{P: m.P}).Failed(err) {
+			return err
+		}
 	}
 	return ErrReported
 }

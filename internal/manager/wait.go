@@ -13,7 +13,7 @@ import (
 // settle.
 func (m *Manager) WaitSettled(ctx context.Context, deadline time.Time) error {
 	if err := settle.Wait(ctx, &m.Cluster, settle.Options{}, deadline); err != nil {
-		if report.WaitText.Failed(report.WaitText{P: m.P}, err) {
+		if (report.WaitText{P: m.P}).Failed(err) {
 			return ErrReported
 		}
 		return err
