@@ -49,16 +49,6 @@ func (m *Manager) ShowClusterInfo(ctx context.Context) {
 	text.KeysSummary(keys, len(masters))
 }
 
-// consistent reports whether the nodes' CLUSTER NODES replies (texts, in
-// node order, "" for a node that did not answer) all show the same slot map.
-func consistent(texts []string) bool {
-	sigs := make([]string, len(texts))
-	for i, t := range texts {
-		sigs[i], _ = inspect.SlotMapSignature(t)
-	}
-	return len(inspect.Disagreeing(sigs)) == 0
-}
-
 // Check runs redis-cli's cluster check (clusterManagerCheckCluster) and
 // returns its result. quiet leaves out the node listing. It only reads.
 func (m *Manager) Check(ctx context.Context, quiet bool) bool {

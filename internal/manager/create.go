@@ -139,20 +139,21 @@ func (m *Manager) printCreatePlan(p *plan.CreatePlan) {
 func (m *Manager) validateNew(ctx context.Context, addrs []Address, cantConnect func(Address)) ([]*Node, error) {
 	p, err := join.Probe(ctx, m.Dial, addrs)
 	m.P.FollowServer(p.Info)
+	if err == nil {
+		return p.Nodes, nil
+	}
+	if unknown := m.joinFailed(err); unknown != ErrReported {
+		return nil, unknown
+	}
 	var ce *join.ConnectError
 	var notNew *join.NotNewError
 	switch {
-	case err == nil:
-		return p.Nodes, nil
 	case errors.As(err, &ce) && cantConnect != nil:
-		m.joinFailed(err)
 		cantConnect(ce.Addr)
-		return nil, ErrReported
 	case errors.As(err, &notNew) && notNew.Err == nil:
-		m.joinFailed(err)
 		return nil, ErrNotEmpty
 	}
-	return nil, m.joinFailed(err)
+	return nil, ErrReported
 }
 
 // joinFailed prints why a join stopped (report.JoinText.JoinFailed) and
