@@ -61,16 +61,17 @@ func ParseNodes(text string) ([]*Line, error) {
 // checks them. On a large cluster a node's reply has a line per node, and
 // most uses need only the node's own.
 func OwnLine(text string) (*Line, error) {
-	return findLine(text, func(f *LineFields) bool { return f.HasFlag("myself") })
+	return findLine(text, func(f LineFields) bool { return f.HasFlag("myself") })
 }
 
 // LineOf is OwnLine for the line of node id (case-insensitive).
 func LineOf(text, id string) (*Line, error) {
-	return findLine(text, func(f *LineFields) bool { return strings.EqualFold(f.ID, id) })
+	return findLine(text, func(f LineFields) bool { return strings.EqualFold(f.ID, id) })
 }
 
-// findLine parses the first line of text that match accepts.
-func findLine(text string, match func(*LineFields) bool) (*Line, error) {
+// findLine parses the first line of text that match accepts. match takes
+// the fields by value: a pointer would move every line's fields to the heap.
+func findLine(text string, match func(LineFields) bool) (*Line, error) {
 	var found string
 	ok := false
 	for raw := range lines(text) {
@@ -78,14 +79,16 @@ func findLine(text string, match func(*LineFields) bool) (*Line, error) {
 		if !valid {
 			return nil, ErrBadNodesReply
 		}
-		if !ok && match(&f) {
+		if !ok && match(f) {
 			found, ok = raw, true
 		}
 	}
 	if !ok {
 		return nil, nil
 	}
-	return ParseLine(found)
+	// A copy: the parsed fields would otherwise keep the whole reply (a
+	// line per node) alive for as long as the line is kept.
+	return ParseLine(strings.Clone(found))
 }
 
 // lines yields the newline-terminated lines of a reply, without their

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 const (
@@ -318,5 +319,22 @@ func TestSplitLine(t *testing.T) {
 	}
 	if testing.AllocsPerRun(100, func() { SplitLine(id4 + " 127.0.0.1:37004@47004 slave " + id1 + " 0 1795553469000 1 connected") }) != 0 {
 		t.Error("SplitLine allocates")
+	}
+}
+
+// OwnLine's fields are copies: a line kept for the run must not keep the
+// whole reply (a line per node of the cluster) alive with it.
+func TestOwnLineKeepsNotTheReply(t *testing.T) {
+	text := "07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004@31004 slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 1426238317239 4 connected\n" +
+		"67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 127.0.0.1:30002@31002 myself,master - 0 1426238316232 2 connected 5461-10922\n"
+	l, err := OwnLine(text)
+	if err != nil || l == nil {
+		t.Fatalf("OwnLine: %v, %v", l, err)
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+	for _, s := range []string{l.ID, l.Addr, l.Host} {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); p >= start && p < start+uintptr(len(text)) {
+			t.Errorf("%q points into the reply", s)
+		}
 	}
 }

@@ -881,15 +881,7 @@ func (m *Mover) tellOwner(ctx context.Context, src, dst *Node, slots []int, othe
 		}
 	}
 	errs := make([]error, len(rest))
-	var wg sync.WaitGroup
-	for i, n := range rest {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = m.setSlots(ctx, n, MoveOptions{}, tolerate, cmds...)
-		}()
-	}
-	wg.Wait()
+	node.Each(len(rest), func(i int) { errs[i] = m.setSlots(ctx, rest[i], MoveOptions{}, tolerate, cmds...) })
 	return firstError(errs)
 }
 
