@@ -27,8 +27,15 @@ import (
 // other's names, and a second one for the slots.
 type introducer struct {
 	nodes []*inspect.Node
-	meet  []node.Cmd // per node, the CLUSTER MEET that names it; nil if its host does not resolve
+	index map[string]int // node ID -> index in nodes
+	meet  []node.Cmd     // per node, the CLUSTER MEET that names it; nil if its host does not resolve
 	last  map[[2]int]time.Time
+	// What each node x's last CLUSTER NODES reply showed: whether it
+	// lists node y (known[x][y]) and y's slots (hasSlots[x][y]), and how
+	// many handshakes it has in flight. Each row is written only by the
+	// look at its node, so the looks can run at once.
+	known, hasSlots [][]bool
+	handshakes      []int
 }
 
 const (
@@ -45,26 +52,56 @@ const (
 )
 
 func newIntroducer(ctx context.Context, nodes []*inspect.Node) *introducer {
-	in := &introducer{nodes: nodes, meet: make([]node.Cmd, len(nodes)), last: map[[2]int]time.Time{}}
-	for i, n := range nodes {
-		in.meet[i], _ = meetCommand(ctx, n)
+	n := len(nodes)
+	in := &introducer{nodes: nodes, index: map[string]int{}, meet: make([]node.Cmd, n), last: map[[2]int]time.Time{},
+		known: make([][]bool, n), hasSlots: make([][]bool, n), handshakes: make([]int, n)}
+	for i, nd := range nodes {
+		in.meet[i], _ = meetCommand(ctx, nd)
+		in.index[nd.ID] = i
+		in.known[i], in.hasSlots[i] = make([]bool, n), make([]bool, n)
 	}
 	return in
 }
 
-// introduce sends the MEETs that the nodes' CLUSTER NODES replies call for.
-// A nil introducer does nothing.
-func (in *introducer) introduce(ctx context.Context, texts []string) {
+// observe records what node x's CLUSTER NODES reply (text, "" when it did
+// not answer) shows. A nil introducer does nothing.
+func (in *introducer) observe(x int, text string) {
+	if in == nil {
+		return
+	}
+	known, hasSlots := in.known[x], in.hasSlots[x]
+	if text == "" { // nothing to tell a node that does not answer
+		for y := range known {
+			known[y], hasSlots[y] = true, true
+		}
+		in.handshakes[x] = 0
+		return
+	}
+	clear(known)
+	clear(hasSlots)
+	in.handshakes[x] = strings.Count(text, "handshake")
+	for raw := range strings.SplitSeq(text, "\n") {
+		if l, ok := cluster.SplitLine(raw); ok {
+			if y, ok := in.index[l.ID]; ok {
+				known[y], hasSlots[y] = true, l.HasSlots()
+			}
+		}
+	}
+}
+
+// introduce sends the MEETs that the nodes' last replies call for. A nil
+// introducer does nothing.
+func (in *introducer) introduce(ctx context.Context) {
 	if in == nil {
 		return
 	}
 	now := time.Now()
 	budget := make([]int, len(in.nodes))
-	for i, text := range texts {
-		budget[i] = maxHandshakes - strings.Count(text, "handshake")
+	for i, h := range in.handshakes {
+		budget[i] = maxHandshakes - h
 	}
 	cmds := make([][]node.Cmd, len(in.nodes)) // per node, the MEETs it sends
-	for y, xs := range introductions(in.nodes, texts) {
+	for y, xs := range in.introductions() {
 		for _, x := range xs {
 			if in.meet[x] != nil && now.Sub(in.last[[2]int{y, x}]) >= meetAgain && budget[y] > 0 && budget[x] > 0 {
 				in.last[[2]int{y, x}] = now
@@ -82,31 +119,11 @@ func (in *introducer) introduce(ctx context.Context, texts []string) {
 }
 
 // introductions lists, for every node y, the nodes x that are to hear from
-// y: those whose CLUSTER NODES reply (texts[x], "" when x did not answer)
-// lacks y, or lacks the slots that y, a master of the model, owns.
-func introductions(nodes []*inspect.Node, texts []string) [][]int {
+// y: those whose last reply lacks y, or lacks the slots that y, a master
+// of the model, owns.
+func (in *introducer) introductions() [][]int {
+	nodes, known, hasSlots := in.nodes, in.known, in.hasSlots
 	n := len(nodes)
-	index := map[string]int{}
-	for i, nd := range nodes {
-		index[nd.ID] = i
-	}
-	known, hasSlots := make([][]bool, n), make([][]bool, n)
-	for x, text := range texts {
-		known[x], hasSlots[x] = make([]bool, n), make([]bool, n)
-		if text == "" { // nothing to tell a node that does not answer
-			for y := range known[x] {
-				known[x][y], hasSlots[x][y] = true, true
-			}
-			continue
-		}
-		for raw := range strings.SplitSeq(text, "\n") {
-			if l, ok := cluster.SplitLine(raw); ok {
-				if y, ok := index[l.ID]; ok {
-					known[x][y], hasSlots[x][y] = true, l.HasSlots()
-				}
-			}
-		}
-	}
 	owner := make([]bool, n) // a master of the model, with slots
 	for i, nd := range nodes {
 		owner[i] = nd.IsMaster() && nd.Slots.Count() > 0

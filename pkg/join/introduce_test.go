@@ -1,6 +1,7 @@
 package join
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -108,4 +109,14 @@ func BenchmarkIntroductions120(b *testing.B) {
 			b.Fatal("nothing to introduce among strangers")
 		}
 	}
+}
+
+// introductions is what an introducer plans after seeing texts, the
+// nodes' CLUSTER NODES replies ("" for one that did not answer).
+func introductions(nodes []*inspect.Node, texts []string) [][]int {
+	in := newIntroducer(context.Background(), nodes)
+	for x, text := range texts {
+		in.observe(x, text)
+	}
+	return in.introductions()
 }

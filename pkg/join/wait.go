@@ -8,6 +8,7 @@ import (
 
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/inspect"
+	"github.com/rcluster/rcluster/pkg/node"
 	"github.com/rcluster/rcluster/pkg/settle"
 )
 
@@ -71,28 +72,28 @@ func (j *joining) waitForJoin(ctx context.Context, deadline time.Time) error {
 	checkAfter := time.Duration(20+int(float32(len(j.c.Nodes))*0.15)) * time.Second
 	seconds, reported := 0, time.Duration(0)
 	for {
-		texts := j.c.Views(ctx)
-		if consistent(texts) {
+		sigs, down := j.lookAtLinks(ctx)
+		if len(inspect.Disagreeing(sigs)) == 0 {
 			break
 		}
 		elapsed := time.Since(start)
-		j.intro.introduce(ctx, texts)
+		j.intro.introduce(ctx)
 		for ; time.Duration(seconds+1)*time.Second <= elapsed; seconds++ {
 			j.obs.JoinSecond()
 		}
 		if time.Now().After(deadline) {
-			down := linkProblems(j.c.Nodes, texts)
-			if len(down) > 0 {
-				j.obs.Unreachable(down)
+			unreachable := linkProblems(j.c.Nodes, down)
+			if len(unreachable) > 0 {
+				j.obs.Unreachable(unreachable)
 			} else {
 				j.obs.Joined()
 			}
-			return &JoinTimeoutError{Elapsed: elapsed, Unreachable: down}
+			return &JoinTimeoutError{Elapsed: elapsed, Unreachable: unreachable}
 		}
 		if elapsed-reported > checkAfter {
 			reported = elapsed
-			if down := linkProblems(j.c.Nodes, texts); len(down) > 0 {
-				j.obs.Unreachable(down)
+			if unreachable := linkProblems(j.c.Nodes, down); len(unreachable) > 0 {
+				j.obs.Unreachable(unreachable)
 			}
 		}
 		if err := settle.Sleep(ctx, settle.Poll(len(j.c.Nodes))); err != nil {
@@ -103,45 +104,62 @@ func (j *joining) waitForJoin(ctx context.Context, deadline time.Time) error {
 	return nil
 }
 
-// consistent reports whether every node that answered sees the same slot
-// map (texts are their CLUSTER NODES replies).
-func consistent(texts []string) bool {
-	sigs := make([]string, len(texts))
-	for i, t := range texts {
-		sigs[i], _ = inspect.SlotMapSignature(t)
-	}
-	return len(inspect.Disagreeing(sigs)) == 0
+// lookAtLinks asks every node for CLUSTER NODES at once, and reduces each
+// reply as it comes in (at 250 nodes the replies are 10 MB a look): the
+// slot map it sees (inspect.SlotMapSignature, "" when it did not answer),
+// the addresses it lists as disconnected or in handshake, and what the
+// introducer needs.
+func (j *joining) lookAtLinks(ctx context.Context) (sigs []string, down [][]string) {
+	nodes := j.c.Nodes
+	sigs, down = make([]string, len(nodes)), make([][]string, len(nodes))
+	node.Each(len(nodes), func(i int) {
+		text, _ := node.ClusterNodes(ctx, nodes[i].Client)
+		j.intro.observe(i, text)
+		sigs[i], _ = inspect.SlotMapSignature(text)
+		down[i] = downLinks(text)
+	})
+	return sigs, down
 }
 
-// linkProblems are the nodes that the others' CLUSTER NODES replies (texts)
-// show as disconnected or in handshake, in the order first seen.
-func linkProblems(nodes []*inspect.Node, texts []string) []UnreachableNode {
-	var down []UnreachableNode
-	index := map[string]int{}
-	for i, n := range nodes {
-		for raw := range strings.SplitSeq(texts[i], "\n") {
-			l, ok := cluster.SplitLine(raw)
-			if !ok || l.HasFlag("myself") {
-				continue
-			}
-			if !strings.Contains(l.Flags, "disconnected") && !strings.Contains(l.Flags, "handshake") &&
-				!strings.Contains(l.LinkState, "disconnected") {
-				continue
-			}
-			k, seen := index[l.Addr]
-			if !seen {
-				k = len(down)
-				index[l.Addr] = k
-				u := UnreachableNode{Addr: l.Addr}
-				if ip, _, bus, _, ok := cluster.SplitNodeAddr(l.Addr); ok && bus != 0 {
-					u.BusIP, u.BusPort = ip, bus
-				}
-				down = append(down, u)
-			}
-			down[k].From = append(down[k].From, n.Addr())
+// downLinks are the addresses of the nodes that a CLUSTER NODES reply shows
+// as disconnected or in handshake, but for the node itself.
+func downLinks(text string) []string {
+	var addrs []string
+	for raw := range strings.SplitSeq(text, "\n") {
+		l, ok := cluster.SplitLine(raw)
+		if !ok || l.HasFlag("myself") {
+			continue
+		}
+		if strings.Contains(l.Flags, "disconnected") || strings.Contains(l.Flags, "handshake") ||
+			strings.Contains(l.LinkState, "disconnected") {
+			addrs = append(addrs, strings.Clone(l.Addr))
 		}
 	}
-	return down
+	return addrs
+}
+
+// linkProblems are the nodes that others see as disconnected or in
+// handshake (down[i]: the addresses node i sees so), in the order first
+// seen.
+func linkProblems(nodes []*inspect.Node, down [][]string) []UnreachableNode {
+	var out []UnreachableNode
+	index := map[string]int{}
+	for i, n := range nodes {
+		for _, addr := range down[i] {
+			k, seen := index[addr]
+			if !seen {
+				k = len(out)
+				index[addr] = k
+				u := UnreachableNode{Addr: addr}
+				if ip, _, bus, _, ok := cluster.SplitNodeAddr(addr); ok && bus != 0 {
+					u.BusIP, u.BusPort = ip, bus
+				}
+				out = append(out, u)
+			}
+			out[k].From = append(out[k].From, n.Addr())
+		}
+	}
+	return out
 }
 
 // settle waits until the cluster has settled with every node in the role
@@ -150,8 +168,8 @@ func linkProblems(nodes []*inspect.Node, texts []string) []UnreachableNode {
 // deadline it returns a *settle.NotSettledError.
 func (j *joining) settle(ctx context.Context, deadline time.Time) error {
 	for {
-		look := settle.Check(ctx, j.c, settle.Options{MatchModel: true, KeepViews: true})
-		j.intro.introduce(ctx, look.Views)
+		look := settle.Check(ctx, j.c, settle.Options{MatchModel: true, View: j.intro.observe})
+		j.intro.introduce(ctx)
 		if len(look.Problems) > 0 && j.fresh != nil && look.SameSlots {
 			endRejoinDelay(ctx, j.fresh, j.obs)
 			j.fresh = nil

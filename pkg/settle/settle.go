@@ -21,9 +21,11 @@ type Options struct {
 	// a master itself: a master that lost its last slot turns replica, and
 	// its replicas follow. The nodes to know are then the first node's.
 	MatchModel bool
-	// KeepViews keeps each node's CLUSTER NODES reply in Look.Views (for a
-	// caller that introduces the nodes gossip has not yet).
-	KeepViews bool
+	// View, when set, is given every node's CLUSTER NODES reply as it
+	// comes in ("" for a node that did not answer; i is the node's index
+	// in c.Nodes), from several goroutines at once. The replies are not
+	// kept: at 250 nodes they are about 10 MB a look.
+	View func(i int, text string)
 }
 
 // Kind is what a Problem is about.
@@ -114,9 +116,6 @@ func RoleText(master string) string {
 type Look struct {
 	// Problems is empty when the cluster has settled.
 	Problems []Problem
-	// Views are the nodes' CLUSTER NODES replies, in c's order ("" for a
-	// node that did not answer), with Options.KeepViews.
-	Views []string
 	// SameSlots reports whether every node answered and sees the first
 	// node's slot owners.
 	SameSlots bool
@@ -133,11 +132,12 @@ func Check(ctx context.Context, c *inspect.Cluster, o Options) Look {
 		}
 	}
 	looks := make([]nodeLook, len(c.Nodes))
-	views := make([]string, len(c.Nodes))
 	if len(c.Nodes) > 0 {
-		looks[0], views[0] = look(ctx, c.Nodes[0], ref, true, o.KeepViews)
+		looks[0] = look(ctx, c.Nodes[0], ref, true, func(text string) { o.view(0, text) })
 	}
-	node.Each(len(c.Nodes)-1, func(i int) { looks[i+1], views[i+1] = look(ctx, c.Nodes[i+1], ref, false, o.KeepViews) })
+	node.Each(len(c.Nodes)-1, func(i int) {
+		looks[i+1] = look(ctx, c.Nodes[i+1], ref, false, func(text string) { o.view(i+1, text) })
+	})
 
 	ownRole := map[string]*nodeLook{}
 	for i, n := range c.Nodes {
@@ -183,10 +183,13 @@ func Check(ctx context.Context, c *inspect.Cluster, o Options) Look {
 		res.Problems = append(res.Problems, p)
 	}
 	res.SameSlots = sameSlots || len(c.Nodes) <= 1
-	if o.KeepViews {
-		res.Views = views
-	}
 	return res
+}
+
+func (o Options) view(i int, text string) {
+	if o.View != nil {
+		o.View(i, text)
+	}
 }
 
 // Poll is the pause between two looks at n nodes: every look costs each
@@ -261,17 +264,20 @@ type reference struct {
 
 // look asks node n for CLUSTER INFO and CLUSTER NODES in one round trip and
 // reduces the replies against ref. For the first node it fills ref in: the
-// slot map, and the known nodes unless already set (MatchModel). It
-// returns the CLUSTER NODES text too when keep.
-func look(ctx context.Context, n *inspect.Node, ref *reference, first, keep bool) (l nodeLook, text string) {
+// slot map, and the known nodes unless already set (MatchModel). view is
+// given the CLUSTER NODES text ("" when the node did not answer).
+func look(ctx context.Context, n *inspect.Node, ref *reference, first bool, view func(string)) (l nodeLook) {
 	res := n.Client.Pipeline(ctx, []node.Cmd{{"CLUSTER", "INFO"}, {"CLUSTER", "NODES"}})
 	info, err := node.Str(res[0].Val, res[0].Err)
+	var text string
 	if err == nil {
 		text, err = node.Str(res[1].Val, res[1].Err)
 	}
 	if l.err = err; err != nil {
-		return l, ""
+		view("")
+		return l
 	}
+	view(text)
 	l.state, _ = node.InfoField(info, "cluster_state")
 	slots, _ := inspect.SlotMapSignature(text)
 	fillIDs := first && ref.ids == nil
@@ -316,10 +322,7 @@ func look(ctx context.Context, n *inspect.Node, ref *reference, first, keep bool
 		}
 		slices.Sort(l.missing)
 	}
-	if !keep {
-		text = ""
-	}
-	return l, text
+	return l
 }
 
 // slotsSeenOtherwise compares two slot map signatures (see
