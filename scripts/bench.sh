@@ -5,7 +5,7 @@
 #   scripts/bench.sh reshard     # 3 masters, 2,000,000 keys of 100 bytes, 1000 slots per run
 #   scripts/bench.sh rebalance   # 6 masters, 1,000,000 keys, weights 1:1:1:1:1:1 -> 3:3:3:1:1:1 -> back
 #   scripts/bench.sh create      # 60 nodes (NODES), --replicas 1
-#   scripts/bench.sh latency     # reshard, rebalance and create with DELAY on every connection
+#   scripts/bench.sh latency     # reshard, rebalance and create (JOBS; also add-node) with DELAY on every connection
 #   scripts/bench.sh scale       # every command on NODES=150 nodes, with rcluster's peak RSS
 #
 # RUNS (default 3) runs per tool; the best run of each counts. KEYS and SIZE
@@ -207,7 +207,32 @@ latency)
         results+=("| $DELAY | create $NODES nodes, --replicas 1 | $(best "${cli[@]}") s | | $b s | $(ratio "$(best "${cli[@]}")" "$b")x | | |")
         echo "$DELAY create: redis-cli ${cli[*]} / rcluster ${rc[*]}" >&2
         ;;
-      *) echo "unknown job $job (reshard, rebalance, create)" >&2; exit 2 ;;
+      add-node)
+        # A 6-node cluster (--replicas 1); node 6, empty, is added as a
+        # master and removed again (untimed) by each tool in turn. A node
+        # removed is reset hard, so it comes back with a new ID (the
+        # others refuse a forgotten ID for 60 s).
+        [ "$NODES" -ge 7 ] || { echo "add-node needs NODES >= 7" >&2; exit 2; }
+        empty_cluster 7; "$RC" create $(addrs 6) --replicas 1 --yes >/dev/null
+        spare=$((BASE + 6)); cli=(); rc=()
+        # known N: wait (bounded) until nodes 0..N-1 each know N nodes, none
+        # of them still in handshake (under a temporary ID).
+        known() { local t i ok; for ((t = 0; t < 200; t++)); do ok=1
+            for ((i = 0; i < $1; i++)); do
+              [ "$(redis-cli -p $((BASE + i)) cluster nodes | grep -vc handshake)" = "$1" ] || { ok=0; break; }
+            done; [ $ok = 1 ] && return; sleep 0.1; done
+          echo "the cluster did not come to know $1 nodes" >&2; exit 1; }
+        remove_spare() { known 7; "$RC" del-node $HOST:$BASE "$(id_of $spare)" >"$dir/del.out" 2>&1 || { cat "$dir/del.out" >&2; exit 1; }
+          redis-cli -p $spare cluster reset hard >/dev/null; known 6; }
+        for ((r = 0; r < RUNS; r++)); do
+          cli+=($(secs redis-cli --cluster add-node $HOST:$spare $HOST:$BASE)); remove_spare
+          rc+=($(secs "$RC" add-node $HOST:$spare $HOST:$BASE)); remove_spare
+        done
+        b=$(best "${rc[@]}")
+        results+=("| $DELAY | add-node (empty master) to 6 nodes | $(best "${cli[@]}") s | | $b s | $(ratio "$(best "${cli[@]}")" "$b")x | | |")
+        echo "$DELAY add-node: redis-cli ${cli[*]} / rcluster ${rc[*]}" >&2
+        ;;
+      *) echo "unknown job $job (reshard, rebalance, create, add-node)" >&2; exit 2 ;;
       esac
     done
     stop_proxy
