@@ -116,7 +116,7 @@ func (m *Manager) Placement(ctx context.Context, o PlacementOptions) error {
 	// Every node sees each moved replica under its new master, then the
 	// cluster settles (the settle wait asks nothing of roles).
 	deadline := time.Now().Add(o.Settle)
-	left, err := m.pollUntilNone(ctx, deadline, func() []string {
+	left, err := settle.Until(ctx, len(m.Nodes), deadline, func() []string {
 		var problems []string
 		for i, text := range m.Views(ctx) {
 			problems = append(problems, replicaProblems(m.Nodes[i], text, want)...)
@@ -142,20 +142,6 @@ func placementVerdict(shared int) error {
 		return ErrReported
 	}
 	return nil
-}
-
-// pollUntilNone asks problems until it reports none or deadline passes,
-// and returns what it reported last (nil once none are left).
-func (m *Manager) pollUntilNone(ctx context.Context, deadline time.Time, problems func() []string) ([]string, error) {
-	for {
-		left := problems()
-		if len(left) == 0 || time.Now().After(deadline) {
-			return left, nil
-		}
-		if err := sleep(ctx, m.clusterPoll()); err != nil {
-			return left, err
-		}
-	}
 }
 
 // replicaProblems lists what n's CLUSTER NODES text shows other than each

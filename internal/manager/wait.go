@@ -20,8 +20,3 @@ func (m *Manager) WaitSettled(ctx context.Context, deadline time.Time) error {
 	}
 	return nil
 }
-
-// clusterPoll is the pause between two looks at all the nodes.
-func (m *Manager) clusterPoll() time.Duration { return settle.Poll(len(m.Nodes)) }
-
-func sleep(ctx context.Context, d time.Duration) error { return settle.Sleep(ctx, d) }

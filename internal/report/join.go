@@ -162,15 +162,11 @@ func (t WaitText) TimeoutNotRestored(addr string, err error) {
 	t.P.Stderr("[WARNING] Could not set cluster-node-timeout of %s back: %s\n", addr, err)
 }
 
-// UnreachableNode is a node that others see as disconnected or in
-// handshake.
-type UnreachableNode = join.UnreachableNode
-
 // Unreachable is redis-cli's report of the nodes that may be unreachable,
 // in the order redis-cli's dict of their addresses iterates in.
-func (t WaitText) Unreachable(nodes []UnreachableNode) {
+func (t WaitText) Unreachable(nodes []join.UnreachableNode) {
 	order := t.P.Dialect.NewDict()
-	byAddr := map[string]UnreachableNode{}
+	byAddr := map[string]join.UnreachableNode{}
 	for _, n := range nodes {
 		order.Find(n.Addr)
 		order.Add(n.Addr)

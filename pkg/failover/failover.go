@@ -328,15 +328,11 @@ func Run(ctx context.Context, c *inspect.Cluster, f *Failover, obs Observer) err
 	if f.Master != nil {
 		oldID = f.Master.ID
 	}
-	var left []Disagreement
-	for {
-		left = newMasterProblems(ctx, c, f.Replica.ID, oldID, &f.Slots)
-		if len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-		if err := settle.Sleep(ctx, settle.Poll(len(c.Nodes))); err != nil {
-			return err
-		}
+	left, err := settle.Until(ctx, len(c.Nodes), deadline, func() []Disagreement {
+		return newMasterProblems(ctx, c, f.Replica.ID, oldID, &f.Slots)
+	})
+	if err != nil {
+		return err
 	}
 	if len(left) > 0 {
 		return &NotAgreedError{Failover: f, Disagreements: left}

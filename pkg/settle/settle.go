@@ -212,16 +212,24 @@ func (e *NotSettledError) Error() string {
 // Wait looks at c's nodes until they have settled, and returns nil; a
 // *NotSettledError at deadline; or ctx's error.
 func Wait(ctx context.Context, c *inspect.Cluster, o Options, deadline time.Time) error {
+	left, err := Until(ctx, len(c.Nodes), deadline, func() []Problem { return Check(ctx, c, o).Problems })
+	if err == nil && len(left) > 0 {
+		err = &NotSettledError{Problems: left}
+	}
+	return err
+}
+
+// Until calls look, a look at n nodes, until it finds nothing or deadline
+// has passed, pausing Poll(n) between looks. It returns what the last look
+// found (empty when nothing is left), and ctx's error if ctx ended first.
+func Until[T any](ctx context.Context, n int, deadline time.Time, look func() []T) ([]T, error) {
 	for {
-		l := Check(ctx, c, o)
-		if len(l.Problems) == 0 {
-			return nil
+		left := look()
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left, nil
 		}
-		if time.Now().After(deadline) {
-			return &NotSettledError{Problems: l.Problems}
-		}
-		if err := Sleep(ctx, Poll(len(c.Nodes))); err != nil {
-			return err
+		if err := Sleep(ctx, Poll(n)); err != nil {
+			return left, err
 		}
 	}
 }

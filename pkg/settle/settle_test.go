@@ -1,8 +1,10 @@
 package settle
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/rcluster/rcluster/pkg/cluster"
 	"github.com/rcluster/rcluster/pkg/inspect"
@@ -69,5 +71,31 @@ func TestSlotsSeenOtherwise(t *testing.T) {
 	}
 	if slots, _, _ := slotsSeenOtherwise(ref, ref); slots.Count() != 0 {
 		t.Errorf("the same map differs in %s", slots.String())
+	}
+}
+
+// Until stops at the first empty look, or at the deadline with what the
+// last look found, or when ctx ends.
+func TestUntil(t *testing.T) {
+	ctx := context.Background()
+	looks := 0
+	left, err := Until(ctx, 1, time.Now().Add(time.Minute), func() []int {
+		looks++
+		if looks < 3 {
+			return []int{looks}
+		}
+		return nil
+	})
+	if err != nil || len(left) != 0 || looks != 3 {
+		t.Errorf("got %v, %v after %d looks; want nothing left after 3", left, err, looks)
+	}
+	left, err = Until(ctx, 1, time.Now(), func() []int { return []int{7} })
+	if err != nil || len(left) != 1 || left[0] != 7 {
+		t.Errorf("at the deadline: got %v, %v; want [7]", left, err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Until(done, 1, time.Now().Add(time.Minute), func() []int { return []int{1} }); !errors.Is(err, context.Canceled) {
+		t.Errorf("after cancel: %v", err)
 	}
 }
